@@ -1,0 +1,55 @@
+# flashsale: the commands users type. `make help` lists them.
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
+
+NPM_STAMP := node_modules/.package-lock.json
+
+##@ Everyday
+
+.PHONY: help
+help: ## Show this help
+	@awk 'BEGIN {FS = ":.*##"} /^##@/ {printf "\n%s\n", substr($$0, 5)} /^[a-zA-Z_-]+:.*##/ {printf "  make %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+.PHONY: tools
+tools: ## Install every tool the tests need (Debian packages, Kubernetes, helm, k6, ...), cached
+	@hack/tools.sh
+
+$(NPM_STAMP): package-lock.json package.json */package.json */*/package.json
+	npm ci --no-audit --no-fund
+	@touch $(NPM_STAMP)
+
+.PHONY: deps
+deps: $(NPM_STAMP) ## Install npm dependencies from the lockfile
+
+.PHONY: lint
+lint: deps ## ESLint (typed rules) and Prettier
+	eslint .
+	prettier --check .
+
+.PHONY: typecheck
+typecheck: deps ## TypeScript strict type check of every workspace
+	npm run typecheck --workspaces --if-present
+
+.PHONY: test
+test: tools deps lint typecheck test-unit chaos-local-short cluster-smoke ## Everything: set-up, then every test
+	@node hack/test-summary.mjs
+
+.PHONY: test-unit
+test-unit: deps ## Unit and integration tests (vitest) against real servers the test bed starts
+	@mkdir -p reports
+	vitest run --reporter=default --reporter=json --outputFile.json=reports/vitest.json
+
+##@ Local servers (the test bed)
+
+.PHONY: stack-up
+stack-up: deps ## Start Postgres, Redis, NATS, Prometheus and a Kubernetes control plane on free loopback ports
+	@tsx hack/testbed/src/cli.ts up > /dev/null
+
+.PHONY: stack-down
+stack-down: deps ## Stop them and remove their folder
+	@tsx hack/testbed/src/cli.ts down
+
+-include hack/cluster/cluster.mk
+-include k8s-tests/chaos.mk

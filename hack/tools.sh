@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# make tools: installs everything the tests need, idempotently, one progress line per tool.
+#   - Debian packages (servers, chromium, containerd/runc/CNI, image building tools);
+#   - Go-built binaries, cached under ~/.cache/flashsale/bin/<tool>-<version> so a machine builds
+#     them once: Kubernetes (one `go build` through a wrapper module), helm, k6, CoreDNS, nats-server.
+# Usage: hack/tools.sh [--print-env]   (--print-env prints PATH additions for the cached tools)
+set -euo pipefail
+source "$(dirname "$0")/lib/common.sh"
+
+KUBE_BINS=(kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl kubeadm)
+
+APT_PACKAGES=(
+  postgresql redis-server prometheus etcd-server etcd-client chromium
+  containerd runc containernetworking-plugins mmdebstrap iptables iproute2 conntrack socat
+  openssl jq python3 curl ca-certificates
+)
+
+apt_tools() {
+  local missing=()
+  for p in "${APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  if ((${#missing[@]} == 0)); then
+    log apt "all ${#APT_PACKAGES[@]} Debian packages present"
+    return
+  fi
+  [[ $(id -u) == 0 ]] || die "missing Debian packages (${missing[*]}); run as root or install them"
+  log apt "installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q >/dev/null
+  # Debian's postgresql/redis packages try to start system services; we run our own instances.
+  apt-get install -y -q --no-install-recommends "${missing[@]}" >"$FLASHSALE_CACHE/apt.log" 2>&1 ||
+    die "apt-get install failed; see $FLASHSALE_CACHE/apt.log"
+  log apt "installed ${#missing[@]} packages"
+}
+
+# with_ticker NAME LOGFILE CMD...: runs CMD with output to LOGFILE and prints a progress line every
+# 30 s (how long, and how many lines -v output so far, which for go build is packages compiled).
+with_ticker() {
+  local name=$1 logfile=$2
+  shift 2
+  "$@" >"$logfile" 2>&1 &
+  local pid=$! start
+  start=$(date +%s)
+  while kill -0 "$pid" 2>/dev/null; do
+    sleep 5
+    if (((($(date +%s) - start) % 30) < 5)) && kill -0 "$pid" 2>/dev/null; then
+      log "$name" "building... $(($(date +%s) - start))s, $(wc -l <"$logfile") packages so far"
+    fi
+  done
+  wait "$pid" || {
+    tail -30 "$logfile" >&2
+    die "$name build failed; full log: $logfile"
+  }
+}
+
+go_env() {
+  command -v go >/dev/null || die "Go is required to build the tools (https://go.dev/dl/)"
+  export CGO_ENABLED=0 GOFLAGS=-buildvcs=false
+}
+
+# go_tool NAME VERSION PACKAGE: go install PACKAGE@VERSION into the cache.
+go_tool() {
+  local name=$1 version=$2 pkg=$3
+  local out="$FLASHSALE_BIN/$name-$version"
+  if [[ -x $out ]]; then
+    log "$name" "cached $version"
+    return
+  fi
+  go_env
+  local gobin
+  gobin=$(mktemp -d)
+  log "$name" "building $version from $pkg"
+  local t=$(date +%s)
+  with_ticker "$name" "$FLASHSALE_CACHE/build-$name.log" \
+    env GOBIN="$gobin" go install -v -trimpath -ldflags='-s -w' "$pkg@$version"
+  mv "$gobin"/* "$out.tmp" # go install wrote exactly one binary
+  mv "$out.tmp" "$out"
+  rm -rf "$gobin"
+  log "$name" "built $version in $(($(date +%s) - t))s"
+}
+
+kube_tools() {
+  local v=$KUBERNETES_VERSION dir="$FLASHSALE_BIN/kubernetes-$KUBERNETES_VERSION"
+  local ok=1
+  for b in "${KUBE_BINS[@]}"; do [[ -x $dir/$b ]] || ok=0; done
+  if ((ok)); then
+    log kubernetes "cached $v (${KUBE_BINS[*]})"
+    return
+  fi
+  go_env
+  local t=$(date +%s) work="$FLASHSALE_CACHE/build/kubebins-$v"
+  mkdir -p "$work"
+  log kubernetes "building $v: ${KUBE_BINS[*]} (one go build; ~20-40 min on 2 cores the first time)"
+  sed "s/@KUBERNETES_VERSION@/$v/" "$REPO_ROOT/hack/kubebins/go.mod.tmpl" >"$work/go.mod"
+  # Replace every staging module k8s.io/kubernetes points at ./staging with its published twin
+  # (staging modules are tagged v0.<minor>.<patch> for Kubernetes v1.<minor>.<patch>).
+  local modfile
+  modfile=$(cd "$work" && go mod download -json "k8s.io/kubernetes@$v" | python3 -c 'import json,sys; print(json.load(sys.stdin)["GoMod"])')
+  {
+    echo
+    echo "replace ("
+    sed -n 's#^\s*\(k8s.io/[a-z0-9-]*\) => ./staging/src/.*#\t\1 => \1 v0'"${v#v1}"'#p' "$modfile"
+    echo ")"
+  } >>"$work/go.mod"
+  (cd "$work" && go mod download -x >/dev/null 2>&1 || true)
+  local vpkg=k8s.io/component-base/version cpkg=k8s.io/client-go/pkg/version
+  local minor=${v#v1.}
+  minor=${minor%%.*}
+  local ld="-s -w"
+  for p in $vpkg $cpkg; do
+    ld+=" -X $p.gitVersion=$v -X $p.gitMajor=1 -X $p.gitMinor=$minor -X $p.gitTreeState=clean"
+    ld+=" -X $p.buildDate=1970-01-01T00:00:00Z"
+  done
+  local pkgs=()
+  for b in "${KUBE_BINS[@]}"; do pkgs+=("k8s.io/kubernetes/cmd/$b"); done
+  mkdir -p "$dir.tmp"
+  with_ticker kubernetes "$FLASHSALE_CACHE/build-kubernetes.log" \
+    bash -c "cd '$work' && go build -mod=mod -v -trimpath -ldflags='$ld' -o '$dir.tmp/' ${pkgs[*]}"
+  rm -rf "$dir" && mv "$dir.tmp" "$dir"
+  log kubernetes "built $v in $(($(date +%s) - t))s"
+}
+
+main() {
+  local total_start
+  total_start=$(date +%s)
+  mkdir -p "$FLASHSALE_BIN"
+  apt_tools
+  kube_tools
+  go_tool helm "$HELM_VERSION" helm.sh/helm/v3/cmd/helm
+  go_tool k6 "$K6_VERSION" go.k6.io/k6
+  go_tool coredns "$COREDNS_VERSION" github.com/coredns/coredns
+  go_tool nats-server "$NATS_SERVER_VERSION" github.com/nats-io/nats-server/v2
+  log done "all tools ready in $(($(date +%s) - total_start))s (cache: $FLASHSALE_BIN)"
+}
+
+main "$@"

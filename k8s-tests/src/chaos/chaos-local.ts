@@ -1,0 +1,188 @@
+// make chaos-local: several reservation service processes against real local Postgres, Redis and
+// NATS; a paced load of many users; meanwhile service processes are killed -9 and restarted, Redis
+// loses its data once, NATS and Postgres are killed and restarted once. Then the queue drains and
+// the invariants are checked from what each client was told and from the database.
+//
+// Usage: tsx k8s-tests/src/chaos/chaos-local.ts [--profile=full|short] [--report=path]
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Stack, repoRoot, run } from '@flashsale/testbed';
+import { Client } from './client.js';
+import { Fleet } from './fleet.js';
+import { record, runLoad, type LoadResult } from './load.js';
+import { PROFILES, type Profile } from './profiles.js';
+import { verify } from './verify.js';
+
+const ADMIN_TOKEN = `chaos-${randomUUID()}`;
+const t0 = Date.now();
+const log = (msg: string) => process.stderr.write(`[chaos ${((Date.now() - t0) / 1000).toFixed(1).padStart(6)}s] ${msg}\n`);
+
+interface Fault {
+  atMs: number;
+  kind: 'kill-service' | 'redis-wipe' | 'nats-restart' | 'postgres-restart';
+  target: string;
+  tookMs: number;
+  error?: string;
+}
+
+function arg(name: string): string | undefined {
+  return process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+}
+
+/** Runs the fault schedule until `done` resolves; every fault is recorded, none is skipped silently. */
+async function injectFaults(p: Profile, stack: Stack, fleet: Fleet, loadStart: number, done: Promise<unknown>): Promise<Fault[]> {
+  const faults: Fault[] = [];
+  let finished = false;
+  void done.finally(() => (finished = true));
+  const once = [
+    { at: p.redisWipeAtMs, kind: 'redis-wipe' as const, target: 'redis', act: () => stack.restart('redis', { wipe: true }) },
+    { at: p.natsRestartAtMs, kind: 'nats-restart' as const, target: 'nats', act: () => stack.restart('nats') },
+    { at: p.postgresRestartAtMs, kind: 'postgres-restart' as const, target: 'postgres', act: () => stack.restart('postgres') },
+  ];
+  const dependencyFaults = (async () => {
+    for (const f of once) {
+      const wait = loadStart + f.at - Date.now();
+      if (wait > 0) await sleep(wait);
+      if (finished) break;
+      const start = Date.now();
+      log(`fault: ${f.kind}`);
+      try {
+        await f.act();
+        faults.push({ atMs: start - loadStart, kind: f.kind, target: f.target, tookMs: Date.now() - start });
+      } catch (err) {
+        faults.push({ atMs: start - loadStart, kind: f.kind, target: f.target, tookMs: Date.now() - start, error: String(err) });
+      }
+    }
+  })();
+  const serviceKills = (async () => {
+    while (!finished) {
+      await sleep(p.killEveryMs * (0.5 + Math.random()));
+      if (finished) break;
+      const start = Date.now();
+      try {
+        const index = await fleet.crashOne(p.restartDelayMs);
+        log(`fault: kill -9 service ${index} (back after ${Date.now() - start} ms)`);
+        faults.push({ atMs: start - loadStart, kind: 'kill-service', target: `service-${index}`, tookMs: Date.now() - start });
+      } catch (err) {
+        faults.push({ atMs: start - loadStart, kind: 'kill-service', target: '?', tookMs: Date.now() - start, error: String(err) });
+      }
+    }
+  })();
+  await Promise.all([dependencyFaults, serviceKills]);
+  return faults;
+}
+
+/** Polls the status of every accepted-but-undecided reservation until all are decided or time runs out. */
+async function drain(client: Client, load: LoadResult, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const open = [...load.users.values()].filter((h) => h.reservationId && h.accepted > 0 && h.confirmed === 0 && h.rejected === 0);
+    log(`drain: ${open.length} accepted requests still undecided`);
+    if (open.length === 0 || Date.now() > deadline) return;
+    for (let i = 0; i < open.length; i += 64) {
+      await Promise.all(
+        open.slice(i, i + 64).map(async (h) => {
+          try {
+            const a = await client.call('GET', `/v1/reservations/${h.reservationId}`);
+            if (a.status === 200 && a.body.status !== 'pending') record(h, a.status, a.body);
+          } catch {
+            /* asked again next round */
+          }
+        }),
+      );
+    }
+    await sleep(1000);
+  }
+}
+
+async function main(): Promise<void> {
+  const profile = PROFILES[(arg('profile') ?? 'full') as Profile['name']];
+  if (!profile) throw new Error(`unknown profile ${arg('profile')}; known: ${Object.keys(PROFILES).join(', ')}`);
+  const reportPath = arg('report') ?? join(repoRoot, 'reports', profile.name === 'full' ? 'chaos-local.json' : 'chaos-local-short.json');
+  log(`profile ${profile.name}: ${profile.services} services, ${profile.attempts} attempts by ${profile.distinctUsers} users for ${profile.capacity} tickets over ${profile.durationMs / 1000}s`);
+
+  const stack = await Stack.start({ servers: ['postgres', 'redis', 'nats'], reapWhenGone: process.pid, log: (l) => log(`testbed: ${l}`) });
+  const env = stack.env;
+  const serviceEnv: Record<string, string> = {
+    DATABASE_URL: env.TESTBED_POSTGRES_URL as string,
+    REDIS_URL: env.TESTBED_REDIS_URL as string,
+    NATS_URL: env.TESTBED_NATS_URL as string,
+    ADMIN_TOKEN,
+    ROLE: 'both',
+    LOG_LEVEL: 'warn',
+    // One client address sends everything here: the per-IP limit would throttle the whole run.
+    RATE_LIMIT_PER_IP_PER_SECOND: '0',
+  };
+  const fleet = new Fleet(serviceEnv, stack.root);
+  let client: Client | undefined;
+  let exitCode = 1;
+  try {
+    log('migrating the database');
+    await run(process.execPath, [join(repoRoot, 'services/reservation/dist/migrate.js')], { env: { ...process.env, ...serviceEnv } });
+    await fleet.start(profile.services);
+    await fleet.ready(60_000);
+    log(`${profile.services} service processes ready on ports ${fleet.ports.join(', ')}`);
+    client = new Client(fleet.ports, profile.concurrency);
+    const created = await client.call('POST', '/v1/events', { name: `chaos ${profile.name}`, capacity: profile.capacity }, { authorization: `Bearer ${ADMIN_TOKEN}` });
+    if (created.status !== 201 || typeof created.body.id !== 'string') throw new Error(`creating the event answered ${created.status} ${JSON.stringify(created.body)}`);
+    const eventId = created.body.id;
+    log(`event ${eventId} open with ${profile.capacity} tickets; load starts`);
+
+    const loadStart = Date.now();
+    const loadDone = runLoad({
+      client,
+      eventId,
+      distinctUsers: profile.distinctUsers,
+      attempts: profile.attempts,
+      durationMs: profile.durationMs,
+      concurrency: profile.concurrency,
+      runId: randomUUID().slice(0, 8),
+      onProgress: (done, r) => log(`load: ${done}/${r.attempts} sent, answers ${JSON.stringify(r.byStatus)}`),
+    });
+    const [load, faults] = await Promise.all([loadDone, injectFaults(profile, stack, fleet, loadStart, loadDone)]);
+    log(`load done: ${load.attempts} attempts in ${(load.elapsedMs / 1000).toFixed(1)}s, answers ${JSON.stringify(load.byStatus)}; ${faults.length} faults`);
+
+    await fleet.ready(60_000);
+    await drain(client, load, profile.drainTimeoutMs);
+    const audit = await client.call('GET', `/v1/events/${eventId}/audit`, undefined, { authorization: `Bearer ${ADMIN_TOKEN}` });
+    log(`audit: ${JSON.stringify(audit.body)}`);
+    const verdict = await verify({
+      databaseUrl: serviceEnv.DATABASE_URL as string,
+      eventId,
+      attempts: load.attempts,
+      users: load.users,
+      audit: audit.body as { remainingRedis?: number; pendingInQueue?: number },
+    });
+    const failedFaults = faults.filter((f) => f.error);
+    if (failedFaults.length) verdict.violations.push(`${failedFaults.length} faults could not be injected`);
+    if (faults.filter((f) => f.kind !== 'kill-service').length < 3) verdict.violations.push('not every dependency fault ran');
+    const report = {
+      profile: profile.name,
+      ...verdict,
+      faults: faults.length,
+      faultLog: faults,
+      answers: load.byStatus,
+      loadSeconds: load.elapsedMs / 1000,
+      ok: verdict.violations.length === 0,
+    };
+    mkdirSync(dirname(reportPath), { recursive: true });
+    writeFileSync(reportPath, JSON.stringify(report, null, 2) + '\n');
+    console.log(
+      `chaos-local ${profile.name}: ${report.ok ? 'PASS' : 'FAIL'} attempts=${verdict.attempts} accepted=${verdict.accepted} confirmed=${verdict.confirmed} rejected=${verdict.rejected} faults=${faults.length} sold=${verdict.sold}/${verdict.capacity} oversold=${verdict.oversold} duplicateHolders=${verdict.duplicateHolders} lostAcceptances=${verdict.lostAcceptances} untruthful=${verdict.untruthful} redisDrift=${verdict.redisDrift} pendingAfterDrain=${verdict.pendingAfterDrain} (${reportPath})`,
+    );
+    for (const v of verdict.violations) console.log(`  violation: ${v}`);
+    exitCode = report.ok ? 0 : 1;
+  } finally {
+    client?.close();
+    await fleet.stop();
+    await stack.stop();
+  }
+  process.exitCode = exitCode;
+}
+
+main().catch((err: unknown) => {
+  log(`chaos run failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+  process.exitCode = 1;
+});
