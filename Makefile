@@ -16,7 +16,9 @@ help: ## Show this help
 tools: ## Install every tool the tests need (Debian packages, Kubernetes, helm, k6, ...), cached
 	@hack/tools.sh
 
-$(NPM_STAMP): package-lock.json package.json */package.json */*/package.json
+WORKSPACES := hack/testbed services/reservation operator dashboard k8s-tests
+
+$(NPM_STAMP): package-lock.json package.json $(wildcard $(addsuffix /package.json,$(WORKSPACES)))
 	npm ci --no-audit --no-fund
 	@touch $(NPM_STAMP)
 
@@ -26,7 +28,7 @@ deps: $(NPM_STAMP) ## Install npm dependencies from the lockfile
 .PHONY: lint
 lint: deps ## ESLint (typed rules) and Prettier
 	eslint .
-	prettier --check .
+	prettier --check '**/*.{ts,tsx,js,mjs,cjs,json}'
 
 .PHONY: typecheck
 typecheck: deps ## TypeScript strict type check of every workspace

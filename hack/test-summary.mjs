@@ -9,7 +9,9 @@ if (existsSync('reports/vitest.json')) {
   const v = JSON.parse(readFileSync('reports/vitest.json', 'utf8'));
   passed += v.numPassedTests;
   failed += v.numFailedTests;
-  lines.push(`vitest: ${v.numPassedTests} passed, ${v.numFailedTests} failed, ${v.numPendingTests} skipped`);
+  lines.push(
+    `vitest: ${v.numPassedTests} passed, ${v.numFailedTests} failed, ${v.numPendingTests} skipped`,
+  );
 }
 for (const [name, ok] of [
   ['chaos-local-short', (r) => r.violations?.length === 0],
@@ -18,7 +20,8 @@ for (const [name, ok] of [
   const file = `reports/${name}.json`;
   if (!existsSync(file)) continue;
   const good = ok(JSON.parse(readFileSync(file, 'utf8')));
-  good ? passed++ : failed++;
+  if (good) passed++;
+  else failed++;
   lines.push(`${name}: ${good ? 'passed' : 'FAILED'}`);
 }
 for (const l of lines) console.log(`  ${l}`);

@@ -10,14 +10,21 @@ interface Shared {
   stack?: Stack;
   starting?: Promise<Stack | undefined>;
 }
-const shared = ((globalThis as { __flashsaleTestbed?: Shared }).__flashsaleTestbed ??= { users: 0 });
+const shared = ((globalThis as { __flashsaleTestbed?: Shared }).__flashsaleTestbed ??= {
+  users: 0,
+});
 
 /** TESTBED_SERVERS=postgres,redis limits the servers started (default: all). */
 function wanted(): ServerName[] {
-  const list = process.env.TESTBED_SERVERS?.split(',').map((s) => s.trim()).filter(Boolean);
+  const list = process.env.TESTBED_SERVERS?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (!list?.length) return [...SERVER_NAMES];
   const unknown = list.filter((s) => !(SERVER_NAMES as readonly string[]).includes(s));
-  if (unknown.length) throw new Error(`TESTBED_SERVERS: unknown ${unknown.join(', ')}; known: ${SERVER_NAMES.join(', ')}`);
+  if (unknown.length)
+    throw new Error(
+      `TESTBED_SERVERS: unknown ${unknown.join(', ')}; known: ${SERVER_NAMES.join(', ')}`,
+    );
   return list as ServerName[];
 }
 

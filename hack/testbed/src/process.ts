@@ -23,7 +23,12 @@ export function freePort(): Promise<number> {
  * Starts a long-running server in its own process group, its output appended to logFile, and
  * detached from us so that `make stack-up` can leave it running. Returns its pid (= pgid).
  */
-export function spawnServer(cmd: string, args: string[], logFile: string, opts: SpawnOptions = {}): number {
+export function spawnServer(
+  cmd: string,
+  args: string[],
+  logFile: string,
+  opts: SpawnOptions = {},
+): number {
   const fd = openSync(logFile, 'a');
   try {
     const child = spawn(cmd, args, { ...opts, detached: true, stdio: ['ignore', fd, fd] });
@@ -47,7 +52,11 @@ export function alive(pid: number): boolean {
 }
 
 /** Stops a process group: SIGTERM (or the given signal), then SIGKILL after graceMs. */
-export async function stopGroup(pid: number, graceMs = 5000, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+export async function stopGroup(
+  pid: number,
+  graceMs = 5000,
+  signal: NodeJS.Signals = 'SIGTERM',
+): Promise<void> {
   const kill = (sig: NodeJS.Signals) => {
     try {
       process.kill(-pid, sig);
@@ -75,11 +84,17 @@ function isZombie(pid: number): boolean {
 }
 
 /** Polls check() until it resolves true, or throws after timeoutMs with a description. */
-export async function waitUntil(what: string, timeoutMs: number, check: () => Promise<boolean>, pid?: number): Promise<void> {
+export async function waitUntil(
+  what: string,
+  timeoutMs: number,
+  check: () => Promise<boolean>,
+  pid?: number,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {
-    if (pid !== undefined && !alive(pid)) throw new Error(`${what}: process ${pid} exited before it was ready`);
+    if (pid !== undefined && !alive(pid))
+      throw new Error(`${what}: process ${pid} exited before it was ready`);
     try {
       if (await check()) return;
     } catch (err) {
@@ -87,7 +102,9 @@ export async function waitUntil(what: string, timeoutMs: number, check: () => Pr
     }
     await sleep(100);
   }
-  throw new Error(`${what}: not ready after ${timeoutMs} ms${last ? ` (last error: ${String(last)})` : ''}`);
+  throw new Error(
+    `${what}: not ready after ${timeoutMs} ms${last ? ` (last error: ${String(last)})` : ''}`,
+  );
 }
 
 /** Runs a command to completion; rejects with its output when it fails. */
@@ -99,7 +116,9 @@ export function run(cmd: string, args: string[], opts: SpawnOptions = {}): Promi
     child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
     child.on('error', reject);
     child.on('close', (code) =>
-      code === 0 ? resolve(out) : reject(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${out.slice(-2000)}`)),
+      code === 0
+        ? resolve(out)
+        : reject(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${out.slice(-2000)}`)),
     );
   });
 }

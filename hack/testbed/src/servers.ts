@@ -1,6 +1,5 @@
 import { chmodSync, chownSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
-import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { run } from './process.js';
 import { goTool, kubeBin, postgresBinDir, repoRoot } from './tools.js';
@@ -49,22 +48,6 @@ export interface ServerSpec {
 
 const LOOPBACK = '127.0.0.1';
 
-function tcpOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const sock = createConnection({ host: LOOPBACK, port });
-    sock.setTimeout(1000);
-    sock.once('connect', () => {
-      sock.destroy();
-      resolve(true);
-    });
-    sock.once('error', () => resolve(false));
-    sock.once('timeout', () => {
-      sock.destroy();
-      resolve(false);
-    });
-  });
-}
-
 async function httpOk(url: string): Promise<boolean> {
   const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
   return res.ok;
@@ -79,7 +62,10 @@ function httpsOk(url: string, pki?: string): Promise<boolean> {
         timeout: 2000,
         rejectUnauthorized: false,
         ...(pki
-          ? { cert: readFileSync(join(pki, 'admin.crt')), key: readFileSync(join(pki, 'admin.key')) }
+          ? {
+              cert: readFileSync(join(pki, 'admin.crt')),
+              key: readFileSync(join(pki, 'admin.key')),
+            }
           : {}),
       },
       (res) => {
@@ -99,7 +85,8 @@ function postgresUser(): { uid: number; gid: number } | undefined {
   const line = readFileSync('/etc/passwd', 'utf8')
     .split('\n')
     .find((l) => l.startsWith('postgres:'));
-  if (!line) throw new Error('running as root needs the `postgres` user (apt-get install postgresql)');
+  if (!line)
+    throw new Error('running as root needs the `postgres` user (apt-get install postgresql)');
   const [, , uid, gid] = line.split(':');
   return { uid: Number(uid), gid: Number(gid) };
 }
@@ -131,23 +118,39 @@ const postgres: ServerSpec = {
       // fsync off is safe for our faults (process kills, not power loss); synchronous_commit
       // stays on so a committed transaction survives a kill -9 of the server.
       args: [
-        '-D', join(ctx.dir, 'data'),
-        '-p', String(ctx.ports.port),
-        '-h', LOOPBACK,
-        '-k', join(ctx.dir, 'sock'),
-        '-c', 'fsync=off',
-        '-c', 'full_page_writes=off',
-        '-c', 'max_connections=300',
-        '-c', 'shared_buffers=128MB',
+        '-D',
+        join(ctx.dir, 'data'),
+        '-p',
+        String(ctx.ports.port),
+        '-h',
+        LOOPBACK,
+        '-k',
+        join(ctx.dir, 'sock'),
+        '-c',
+        'fsync=off',
+        '-c',
+        'full_page_writes=off',
+        '-c',
+        'max_connections=300',
+        '-c',
+        'shared_buffers=128MB',
       ],
       ...(user ?? {}),
     };
   },
   ready: async (ctx) => {
-    await run(join(postgresBinDir(), 'pg_isready'), ['-q', '-h', LOOPBACK, '-p', String(ctx.ports.port)]);
+    await run(join(postgresBinDir(), 'pg_isready'), [
+      '-q',
+      '-h',
+      LOOPBACK,
+      '-p',
+      String(ctx.ports.port),
+    ]);
     return true;
   },
-  env: (ctx) => ({ TESTBED_POSTGRES_URL: `postgres://postgres@${LOOPBACK}:${ctx.ports.port}/postgres` }),
+  env: (ctx) => ({
+    TESTBED_POSTGRES_URL: `postgres://postgres@${LOOPBACK}:${ctx.ports.port}/postgres`,
+  }),
 };
 
 const redis: ServerSpec = {
@@ -158,10 +161,25 @@ const redis: ServerSpec = {
   launch: (ctx) => ({
     cmd: 'redis-server',
     // No persistence: a restart loses every key, which is the fault the service must survive.
-    args: ['--port', String(ctx.ports.port), '--bind', LOOPBACK, '--save', '', '--appendonly', 'no',
-      '--dir', ctx.dir, '--maxclients', '4000', '--protected-mode', 'no'],
+    args: [
+      '--port',
+      String(ctx.ports.port),
+      '--bind',
+      LOOPBACK,
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--dir',
+      ctx.dir,
+      '--maxclients',
+      '4000',
+      '--protected-mode',
+      'no',
+    ],
   }),
-  ready: async (ctx) => (await run('redis-cli', ['-p', String(ctx.ports.port), 'ping'])).includes('PONG'),
+  ready: async (ctx) =>
+    (await run('redis-cli', ['-p', String(ctx.ports.port), 'ping'])).includes('PONG'),
   env: (ctx) => ({ TESTBED_REDIS_URL: `redis://${LOOPBACK}:${ctx.ports.port}` }),
 };
 
@@ -172,8 +190,19 @@ const nats: ServerSpec = {
   dataDirs: (ctx) => [join(ctx.dir, 'jetstream')],
   launch: (ctx) => ({
     cmd: goTool('nats-server'),
-    args: ['-js', '-a', LOOPBACK, '-p', String(ctx.ports.port), '-m', String(ctx.ports.monitor),
-      '-sd', join(ctx.dir, 'jetstream'), '-n', 'testbed'],
+    args: [
+      '-js',
+      '-a',
+      LOOPBACK,
+      '-p',
+      String(ctx.ports.port),
+      '-m',
+      String(ctx.ports.monitor),
+      '-sd',
+      join(ctx.dir, 'jetstream'),
+      '-n',
+      'testbed',
+    ],
   }),
   ready: (ctx) => httpOk(`http://${LOOPBACK}:${ctx.ports.monitor}/healthz?js-enabled-only=true`),
   env: (ctx) => ({
@@ -205,8 +234,12 @@ const prometheus: ServerSpec = {
   },
   launch: (ctx) => ({
     cmd: 'prometheus',
-    args: [`--config.file=${join(ctx.dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(ctx.dir, 'data')}`,
-      `--web.listen-address=${LOOPBACK}:${ctx.ports.port}`, '--web.enable-lifecycle'],
+    args: [
+      `--config.file=${join(ctx.dir, 'prometheus.yml')}`,
+      `--storage.tsdb.path=${join(ctx.dir, 'data')}`,
+      `--web.listen-address=${LOOPBACK}:${ctx.ports.port}`,
+      '--web.enable-lifecycle',
+    ],
   }),
   ready: (ctx) => httpOk(`http://${LOOPBACK}:${ctx.ports.port}/-/ready`),
   env: (ctx) => ({
@@ -225,9 +258,24 @@ const etcd: ServerSpec = {
     const peer = `http://${LOOPBACK}:${ctx.ports.peer}`;
     return {
       cmd: 'etcd',
-      args: ['--name', 'testbed', '--data-dir', join(ctx.dir, 'data'), '--listen-client-urls', client,
-        '--advertise-client-urls', client, '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer,
-        '--initial-cluster', `testbed=${peer}`, '--log-level', 'warn'],
+      args: [
+        '--name',
+        'testbed',
+        '--data-dir',
+        join(ctx.dir, 'data'),
+        '--listen-client-urls',
+        client,
+        '--advertise-client-urls',
+        client,
+        '--listen-peer-urls',
+        peer,
+        '--initial-advertise-peer-urls',
+        peer,
+        '--initial-cluster',
+        `testbed=${peer}`,
+        '--log-level',
+        'warn',
+      ],
     };
   },
   ready: (ctx) => httpOk(`http://${LOOPBACK}:${ctx.ports.client}/health`),
@@ -240,7 +288,11 @@ const apiserver: ServerSpec = {
   ports: ['port'],
   dataDirs: () => [],
   async prepare(ctx) {
-    await run('bash', [join(repoRoot, 'hack/testbed/pki.sh'), pkiDir(ctx), `https://${LOOPBACK}:${ctx.ports.port}`]);
+    await run('bash', [
+      join(repoRoot, 'hack/testbed/pki.sh'),
+      pkiDir(ctx),
+      `https://${LOOPBACK}:${ctx.ports.port}`,
+    ]);
     chmodSync(pkiDir(ctx), 0o700);
   },
   launch: (ctx) => {
@@ -314,9 +366,16 @@ const scheduler: ServerSpec = {
     const kc = `${pkiDir(ctx)}/scheduler.kubeconfig`;
     return {
       cmd: kubeBin('kube-scheduler'),
-      args: [`--kubeconfig=${kc}`, `--authentication-kubeconfig=${kc}`, `--authorization-kubeconfig=${kc}`,
-        `--bind-address=${LOOPBACK}`, `--secure-port=${ctx.ports.port}`, `--cert-dir=${join(ctx.dir, 'certs')}`,
-        '--leader-elect=false', '--v=1'],
+      args: [
+        `--kubeconfig=${kc}`,
+        `--authentication-kubeconfig=${kc}`,
+        `--authorization-kubeconfig=${kc}`,
+        `--bind-address=${LOOPBACK}`,
+        `--secure-port=${ctx.ports.port}`,
+        `--cert-dir=${join(ctx.dir, 'certs')}`,
+        '--leader-elect=false',
+        '--v=1',
+      ],
     };
   },
   ready: (ctx) => httpsOk(`https://${LOOPBACK}:${ctx.ports.port}/healthz`),

@@ -1,5 +1,13 @@
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { alive, freePort, spawnServer, stopGroup, tail, waitUntil } from './process.js';
@@ -83,8 +91,8 @@ export class Stack {
       const startOne = (n: ServerName): Promise<void> => {
         let p = started.get(n);
         if (!p) {
-          p = Promise.all(SERVERS[n].after.filter((d) => names.includes(d)).map(startOne)).then(() =>
-            stack.startServer(n, { fresh: true }),
+          p = Promise.all(SERVERS[n].after.filter((d) => names.includes(d)).map(startOne)).then(
+            () => stack.startServer(n, { fresh: true }),
           );
           started.set(n, p);
         }
@@ -95,7 +103,9 @@ export class Stack {
       await stack.stop();
       throw err;
     }
-    log(`${names.length} servers ready in ${((Date.now() - t0) / 1000).toFixed(1)}s (root ${root})`);
+    log(
+      `${names.length} servers ready in ${((Date.now() - t0) / 1000).toFixed(1)}s (root ${root})`,
+    );
     return stack;
   }
 
@@ -122,7 +132,10 @@ export class Stack {
    * Starts one server. With fresh, it gets new ports and a prepared folder; otherwise it comes back
    * on the ports it had (clients reconnect to the same URL), optionally with its data wiped.
    */
-  async startServer(name: ServerName, opts: { fresh?: boolean; wipe?: boolean } = {}): Promise<void> {
+  async startServer(
+    name: ServerName,
+    opts: { fresh?: boolean; wipe?: boolean } = {},
+  ): Promise<void> {
     const spec = SERVERS[name];
     const t0 = Date.now();
     for (let attempt = 1; ; attempt++) {
@@ -146,14 +159,18 @@ export class Stack {
       this.save(state);
       try {
         await waitUntil(name, this.readyTimeoutMs, () => spec.ready(ctx), pid);
-        this.log(`${name.padEnd(24)} ready on ${Object.values(ports).join(',')} in ${Date.now() - t0} ms`);
+        this.log(
+          `${name.padEnd(24)} ready on ${Object.values(ports).join(',')} in ${Date.now() - t0} ms`,
+        );
         return;
       } catch (err) {
         await stopGroup(pid, 1000);
         // A port taken between freePort() and bind is the one race we retry, with new ports.
         const portClash = /address already in use|bind: /i.test(tail(logFile, 30));
         if (opts.fresh && portClash && attempt < 3) continue;
-        throw new Error(`${(err as Error).message}\n--- ${logFile} ---\n${tail(logFile)}`, { cause: err });
+        throw new Error(`${(err as Error).message}\n--- ${logFile} ---\n${tail(logFile)}`, {
+          cause: err,
+        });
       }
     }
   }
@@ -165,7 +182,10 @@ export class Stack {
   }
 
   /** Kills and restarts a server on the same ports; with wipe, its data is lost. */
-  async restart(name: ServerName, opts: { wipe?: boolean; signal?: NodeJS.Signals } = {}): Promise<void> {
+  async restart(
+    name: ServerName,
+    opts: { wipe?: boolean; signal?: NodeJS.Signals } = {},
+  ): Promise<void> {
     await this.kill(name, opts.signal);
     await this.startServer(name, { wipe: opts.wipe ?? false });
   }
@@ -185,10 +205,14 @@ export class Stack {
 
   /** A detached watcher that kills the stack's process groups and removes its folder once `owner` is gone. */
   private startReaper(owner: number): void {
-    const child = spawn('bash', [join(repoRoot, 'hack/testbed/reaper.sh'), String(owner), this.stateFile], {
-      detached: true,
-      stdio: 'ignore',
-    });
+    const child = spawn(
+      'bash',
+      [join(repoRoot, 'hack/testbed/reaper.sh'), String(owner), this.stateFile],
+      {
+        detached: true,
+        stdio: 'ignore',
+      },
+    );
     child.unref();
   }
 

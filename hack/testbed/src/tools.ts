@@ -18,7 +18,9 @@ export function versions(): Record<string, string> {
 
 /** Where hack/tools.sh caches the binaries it builds. */
 export function toolCache(): string {
-  const cache = process.env.FLASHSALE_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'flashsale');
+  const cache =
+    process.env.FLASHSALE_CACHE ??
+    join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'flashsale');
   return join(cache, 'bin');
 }
 
@@ -29,7 +31,10 @@ function need(path: string, hint: string): string {
 
 /** Path of a Kubernetes binary built by `make tools`. */
 export function kubeBin(name: string): string {
-  return need(join(toolCache(), `kubernetes-${versions().KUBERNETES_VERSION}`, name), 'run `make tools` first');
+  return need(
+    join(toolCache(), `kubernetes-${versions().KUBERNETES_VERSION}`, name),
+    'run `make tools` first',
+  );
 }
 
 /** Path of a Go-built tool (helm, k6, coredns, nats-server) cached by `make tools`. */

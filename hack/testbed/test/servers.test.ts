@@ -6,7 +6,13 @@ import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
-import { AckPolicy, RetentionPolicy, StorageType, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import {
+  AckPolicy,
+  RetentionPolicy,
+  StorageType,
+  jetstream,
+  jetstreamManager,
+} from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { Redis } from 'ioredis';
 import pg from 'pg';
@@ -37,8 +43,11 @@ describe('the test bed', () => {
     try {
       const key = `smoke:${randomUUID()}`;
       await redis.set(key, '3');
-      const script = "local v = tonumber(redis.call('GET', KEYS[1])); if v > 0 then return redis.call('DECR', KEYS[1]) end; return -1";
-      const results = await Promise.all(Array.from({ length: 5 }, () => redis.eval(script, 1, key)));
+      const script =
+        "local v = tonumber(redis.call('GET', KEYS[1])); if v > 0 then return redis.call('DECR', KEYS[1]) end; return -1";
+      const results = await Promise.all(
+        Array.from({ length: 5 }, () => redis.eval(script, 1, key)),
+      );
       expect(results.sort()).toEqual([-1, -1, 0, 1, 2]);
       await redis.del(key);
     } finally {
@@ -69,7 +78,9 @@ describe('the test bed', () => {
       expect(msg?.string()).toBe('hello');
       expect(await msg?.ackAck()).toBe(true);
       // Work-queue retention: the acked message is gone from the stream.
-      await expect.poll(async () => (await jsm.streams.info(name)).state.messages, { timeout: 5000 }).toBe(0);
+      await expect
+        .poll(async () => (await jsm.streams.info(name)).state.messages, { timeout: 5000 })
+        .toBe(0);
       await jsm.streams.delete(name);
     } finally {
       await nc.close();
@@ -94,7 +105,10 @@ describe('the test bed', () => {
       const addr = target.address();
       if (!addr || typeof addr !== 'object') throw new Error('no address');
       targetFile = join(env('TESTBED_PROMETHEUS_TARGETS_DIR'), `${job}.json`);
-      writeFileSync(targetFile, JSON.stringify([{ targets: [`127.0.0.1:${addr.port}`], labels: { smoke: job } }]));
+      writeFileSync(
+        targetFile,
+        JSON.stringify([{ targets: [`127.0.0.1:${addr.port}`], labels: { smoke: job } }]),
+      );
       const query = encodeURIComponent(`flashsale_smoke_total{smoke="${job}"}`);
       await expect
         .poll(
@@ -125,7 +139,10 @@ describe('the test bed', () => {
           spec: {
             replicas: 2,
             selector: { matchLabels: labels },
-            template: { metadata: { labels }, spec: { containers: [{ name: 'c', image: 'flashsale/none:dev' }] } },
+            template: {
+              metadata: { labels },
+              spec: { containers: [{ name: 'c', image: 'flashsale/none:dev' }] },
+            },
           },
         },
       });

@@ -17,7 +17,8 @@ import { verify } from './verify.js';
 
 const ADMIN_TOKEN = `chaos-${randomUUID()}`;
 const t0 = Date.now();
-const log = (msg: string) => process.stderr.write(`[chaos ${((Date.now() - t0) / 1000).toFixed(1).padStart(6)}s] ${msg}\n`);
+const log = (msg: string) =>
+  process.stderr.write(`[chaos ${((Date.now() - t0) / 1000).toFixed(1).padStart(6)}s] ${msg}\n`);
 
 interface Fault {
   atMs: number;
@@ -32,14 +33,35 @@ function arg(name: string): string | undefined {
 }
 
 /** Runs the fault schedule until `done` resolves; every fault is recorded, none is skipped silently. */
-async function injectFaults(p: Profile, stack: Stack, fleet: Fleet, loadStart: number, done: Promise<unknown>): Promise<Fault[]> {
+async function injectFaults(
+  p: Profile,
+  stack: Stack,
+  fleet: Fleet,
+  loadStart: number,
+  done: Promise<unknown>,
+): Promise<Fault[]> {
   const faults: Fault[] = [];
   let finished = false;
   void done.finally(() => (finished = true));
   const once = [
-    { at: p.redisWipeAtMs, kind: 'redis-wipe' as const, target: 'redis', act: () => stack.restart('redis', { wipe: true }) },
-    { at: p.natsRestartAtMs, kind: 'nats-restart' as const, target: 'nats', act: () => stack.restart('nats') },
-    { at: p.postgresRestartAtMs, kind: 'postgres-restart' as const, target: 'postgres', act: () => stack.restart('postgres') },
+    {
+      at: p.redisWipeAtMs,
+      kind: 'redis-wipe' as const,
+      target: 'redis',
+      act: () => stack.restart('redis', { wipe: true }),
+    },
+    {
+      at: p.natsRestartAtMs,
+      kind: 'nats-restart' as const,
+      target: 'nats',
+      act: () => stack.restart('nats'),
+    },
+    {
+      at: p.postgresRestartAtMs,
+      kind: 'postgres-restart' as const,
+      target: 'postgres',
+      act: () => stack.restart('postgres'),
+    },
   ];
   const dependencyFaults = (async () => {
     for (const f of once) {
@@ -50,9 +72,20 @@ async function injectFaults(p: Profile, stack: Stack, fleet: Fleet, loadStart: n
       log(`fault: ${f.kind}`);
       try {
         await f.act();
-        faults.push({ atMs: start - loadStart, kind: f.kind, target: f.target, tookMs: Date.now() - start });
+        faults.push({
+          atMs: start - loadStart,
+          kind: f.kind,
+          target: f.target,
+          tookMs: Date.now() - start,
+        });
       } catch (err) {
-        faults.push({ atMs: start - loadStart, kind: f.kind, target: f.target, tookMs: Date.now() - start, error: String(err) });
+        faults.push({
+          atMs: start - loadStart,
+          kind: f.kind,
+          target: f.target,
+          tookMs: Date.now() - start,
+          error: String(err),
+        });
       }
     }
   })();
@@ -64,9 +97,20 @@ async function injectFaults(p: Profile, stack: Stack, fleet: Fleet, loadStart: n
       try {
         const index = await fleet.crashOne(p.restartDelayMs);
         log(`fault: kill -9 service ${index} (back after ${Date.now() - start} ms)`);
-        faults.push({ atMs: start - loadStart, kind: 'kill-service', target: `service-${index}`, tookMs: Date.now() - start });
+        faults.push({
+          atMs: start - loadStart,
+          kind: 'kill-service',
+          target: `service-${index}`,
+          tookMs: Date.now() - start,
+        });
       } catch (err) {
-        faults.push({ atMs: start - loadStart, kind: 'kill-service', target: '?', tookMs: Date.now() - start, error: String(err) });
+        faults.push({
+          atMs: start - loadStart,
+          kind: 'kill-service',
+          target: '?',
+          tookMs: Date.now() - start,
+          error: String(err),
+        });
       }
     }
   })();
@@ -78,7 +122,9 @@ async function injectFaults(p: Profile, stack: Stack, fleet: Fleet, loadStart: n
 async function drain(client: Client, load: LoadResult, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const open = [...load.users.values()].filter((h) => h.reservationId && h.accepted > 0 && h.confirmed === 0 && h.rejected === 0);
+    const open = [...load.users.values()].filter(
+      (h) => h.reservationId && h.accepted > 0 && h.confirmed === 0 && h.rejected === 0,
+    );
     log(`drain: ${open.length} accepted requests still undecided`);
     if (open.length === 0 || Date.now() > deadline) return;
     for (let i = 0; i < open.length; i += 64) {
@@ -99,11 +145,26 @@ async function drain(client: Client, load: LoadResult, timeoutMs: number): Promi
 
 async function main(): Promise<void> {
   const profile = PROFILES[(arg('profile') ?? 'full') as Profile['name']];
-  if (!profile) throw new Error(`unknown profile ${arg('profile')}; known: ${Object.keys(PROFILES).join(', ')}`);
-  const reportPath = arg('report') ?? join(repoRoot, 'reports', profile.name === 'full' ? 'chaos-local.json' : 'chaos-local-short.json');
-  log(`profile ${profile.name}: ${profile.services} services, ${profile.attempts} attempts by ${profile.distinctUsers} users for ${profile.capacity} tickets over ${profile.durationMs / 1000}s`);
+  if (!profile)
+    throw new Error(
+      `unknown profile ${arg('profile')}; known: ${Object.keys(PROFILES).join(', ')}`,
+    );
+  const reportPath =
+    arg('report') ??
+    join(
+      repoRoot,
+      'reports',
+      profile.name === 'full' ? 'chaos-local.json' : 'chaos-local-short.json',
+    );
+  log(
+    `profile ${profile.name}: ${profile.services} services, ${profile.attempts} attempts by ${profile.distinctUsers} users for ${profile.capacity} tickets over ${profile.durationMs / 1000}s`,
+  );
 
-  const stack = await Stack.start({ servers: ['postgres', 'redis', 'nats'], reapWhenGone: process.pid, log: (l) => log(`testbed: ${l}`) });
+  const stack = await Stack.start({
+    servers: ['postgres', 'redis', 'nats'],
+    reapWhenGone: process.pid,
+    log: (l) => log(`testbed: ${l}`),
+  });
   const env = stack.env;
   const serviceEnv: Record<string, string> = {
     DATABASE_URL: env.TESTBED_POSTGRES_URL as string,
@@ -120,13 +181,23 @@ async function main(): Promise<void> {
   let exitCode = 1;
   try {
     log('migrating the database');
-    await run(process.execPath, [join(repoRoot, 'services/reservation/dist/migrate.js')], { env: { ...process.env, ...serviceEnv } });
+    await run(process.execPath, [join(repoRoot, 'services/reservation/dist/migrate.js')], {
+      env: { ...process.env, ...serviceEnv },
+    });
     await fleet.start(profile.services);
     await fleet.ready(60_000);
     log(`${profile.services} service processes ready on ports ${fleet.ports.join(', ')}`);
     client = new Client(fleet.ports, profile.concurrency);
-    const created = await client.call('POST', '/v1/events', { name: `chaos ${profile.name}`, capacity: profile.capacity }, { authorization: `Bearer ${ADMIN_TOKEN}` });
-    if (created.status !== 201 || typeof created.body.id !== 'string') throw new Error(`creating the event answered ${created.status} ${JSON.stringify(created.body)}`);
+    const created = await client.call(
+      'POST',
+      '/v1/events',
+      { name: `chaos ${profile.name}`, capacity: profile.capacity },
+      { authorization: `Bearer ${ADMIN_TOKEN}` },
+    );
+    if (created.status !== 201 || typeof created.body.id !== 'string')
+      throw new Error(
+        `creating the event answered ${created.status} ${JSON.stringify(created.body)}`,
+      );
     const eventId = created.body.id;
     log(`event ${eventId} open with ${profile.capacity} tickets; load starts`);
 
@@ -139,14 +210,22 @@ async function main(): Promise<void> {
       durationMs: profile.durationMs,
       concurrency: profile.concurrency,
       runId: randomUUID().slice(0, 8),
-      onProgress: (done, r) => log(`load: ${done}/${r.attempts} sent, answers ${JSON.stringify(r.byStatus)}`),
+      onProgress: (done, r) =>
+        log(`load: ${done}/${r.attempts} sent, answers ${JSON.stringify(r.byStatus)}`),
     });
-    const [load, faults] = await Promise.all([loadDone, injectFaults(profile, stack, fleet, loadStart, loadDone)]);
-    log(`load done: ${load.attempts} attempts in ${(load.elapsedMs / 1000).toFixed(1)}s, answers ${JSON.stringify(load.byStatus)}; ${faults.length} faults`);
+    const [load, faults] = await Promise.all([
+      loadDone,
+      injectFaults(profile, stack, fleet, loadStart, loadDone),
+    ]);
+    log(
+      `load done: ${load.attempts} attempts in ${(load.elapsedMs / 1000).toFixed(1)}s, answers ${JSON.stringify(load.byStatus)}; ${faults.length} faults`,
+    );
 
     await fleet.ready(60_000);
     await drain(client, load, profile.drainTimeoutMs);
-    const audit = await client.call('GET', `/v1/events/${eventId}/audit`, undefined, { authorization: `Bearer ${ADMIN_TOKEN}` });
+    const audit = await client.call('GET', `/v1/events/${eventId}/audit`, undefined, {
+      authorization: `Bearer ${ADMIN_TOKEN}`,
+    });
     log(`audit: ${JSON.stringify(audit.body)}`);
     const verdict = await verify({
       databaseUrl: serviceEnv.DATABASE_URL as string,
@@ -156,8 +235,10 @@ async function main(): Promise<void> {
       audit: audit.body as { remainingRedis?: number; pendingInQueue?: number },
     });
     const failedFaults = faults.filter((f) => f.error);
-    if (failedFaults.length) verdict.violations.push(`${failedFaults.length} faults could not be injected`);
-    if (faults.filter((f) => f.kind !== 'kill-service').length < 3) verdict.violations.push('not every dependency fault ran');
+    if (failedFaults.length)
+      verdict.violations.push(`${failedFaults.length} faults could not be injected`);
+    if (faults.filter((f) => f.kind !== 'kill-service').length < 3)
+      verdict.violations.push('not every dependency fault ran');
     const report = {
       profile: profile.name,
       ...verdict,

@@ -20,7 +20,12 @@ export class Client {
     this.agent = new Agent({ keepAlive: true, maxSockets, timeout: 15_000 });
   }
 
-  async call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer> {
+  async call(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<Answer> {
     let lastErr: unknown;
     const start = Math.floor(Math.random() * this.ports.length);
     for (let i = 0; i < this.ports.length * 2; i++) {
@@ -35,7 +40,13 @@ export class Client {
     throw lastErr;
   }
 
-  private once(port: number, method: string, path: string, body: unknown, headers: Record<string, string>): Promise<Answer> {
+  private once(
+    port: number,
+    method: string,
+    path: string,
+    body: unknown,
+    headers: Record<string, string>,
+  ): Promise<Answer> {
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     return new Promise((resolve, reject) => {
       const req = request(
@@ -48,7 +59,9 @@ export class Client {
           timeout: 15_000,
           headers: {
             ...headers,
-            ...(payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {}),
+            ...(payload
+              ? { 'content-type': 'application/json', 'content-length': payload.length }
+              : {}),
           },
         },
         (res) => {
@@ -57,7 +70,10 @@ export class Client {
           res.on('end', () => {
             let parsed: Record<string, unknown> = {};
             try {
-              parsed = JSON.parse(Buffer.concat(chunks).toString() || '{}') as Record<string, unknown>;
+              parsed = JSON.parse(Buffer.concat(chunks).toString() || '{}') as Record<
+                string,
+                unknown
+              >;
             } catch {
               /* a non-JSON answer is judged by its status alone */
             }
@@ -66,7 +82,9 @@ export class Client {
           res.on('error', reject);
         },
       );
-      req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })));
+      req.on('timeout', () =>
+        req.destroy(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })),
+      );
       req.on('error', reject);
       req.end(payload);
     });

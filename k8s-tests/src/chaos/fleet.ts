@@ -24,7 +24,8 @@ export class Fleet {
   ) {}
 
   async start(count: number): Promise<void> {
-    for (let i = 0; i < count; i++) this.members.push({ index: i, port: await freePort(), restarts: 0 });
+    for (let i = 0; i < count; i++)
+      this.members.push({ index: i, port: await freePort(), restarts: 0 });
     await Promise.all(this.members.map((m) => this.launch(m)));
   }
 
@@ -45,7 +46,9 @@ export class Fleet {
     const child = m.child;
     await waitUntil(`service ${m.index}`, 30_000, async () => {
       if (child.exitCode !== null) throw new Error(`service ${m.index} exited ${child.exitCode}`);
-      const res = await fetch(`http://127.0.0.1:${m.port}/healthz`, { signal: AbortSignal.timeout(1000) });
+      const res = await fetch(`http://127.0.0.1:${m.port}/healthz`, {
+        signal: AbortSignal.timeout(1000),
+      });
       return res.ok;
     });
   }
@@ -67,7 +70,9 @@ export class Fleet {
     await Promise.all(
       this.members.map((m) =>
         waitUntil(`service ${m.index} ready`, timeoutMs, async () => {
-          const res = await fetch(`http://127.0.0.1:${m.port}/readyz`, { signal: AbortSignal.timeout(2000) });
+          const res = await fetch(`http://127.0.0.1:${m.port}/readyz`, {
+            signal: AbortSignal.timeout(2000),
+          });
           return res.ok;
         }),
       ),

@@ -25,7 +25,18 @@ export interface LoadResult {
 }
 
 function newHistory(userId: string): UserHistory {
-  return { userId, accepted: 0, confirmed: 0, rejected: 0, alreadyReserved: 0, notOpen: 0, unavailable: 0, rateLimited: 0, errors: 0, unexpected: 0 };
+  return {
+    userId,
+    accepted: 0,
+    confirmed: 0,
+    rejected: 0,
+    alreadyReserved: 0,
+    notOpen: 0,
+    unavailable: 0,
+    rateLimited: 0,
+    errors: 0,
+    unexpected: 0,
+  };
 }
 
 /** Records one reservation answer in the user's history (shared with the status polls after the run). */
@@ -70,9 +81,18 @@ export async function runLoad(opts: {
   const userIds = Array.from({ length: opts.distinctUsers }, (_, i) => `u-${opts.runId}-${i}`);
   const sequence = shuffle([
     ...userIds,
-    ...Array.from({ length: Math.max(0, opts.attempts - userIds.length) }, () => userIds[Math.floor(Math.random() * userIds.length)] as string),
+    ...Array.from(
+      { length: Math.max(0, opts.attempts - userIds.length) },
+      () => userIds[Math.floor(Math.random() * userIds.length)] as string,
+    ),
   ]);
-  const result: LoadResult = { attempts: sequence.length, answered: 0, byStatus: {}, users: new Map(), elapsedMs: 0 };
+  const result: LoadResult = {
+    attempts: sequence.length,
+    answered: 0,
+    byStatus: {},
+    users: new Map(),
+    elapsedMs: 0,
+  };
   for (const u of userIds) result.users.set(u, newHistory(u));
   const t0 = Date.now();
   let next = 0;
@@ -86,7 +106,9 @@ export async function runLoad(opts: {
       const h = result.users.get(userId) as UserHistory;
       const wait = i % 5 === 0 ? '?wait=1500' : '';
       try {
-        const a = await opts.client.call('POST', `/v1/events/${opts.eventId}/reservations${wait}`, { userId });
+        const a = await opts.client.call('POST', `/v1/events/${opts.eventId}/reservations${wait}`, {
+          userId,
+        });
         result.answered++;
         result.byStatus[a.status] = (result.byStatus[a.status] ?? 0) + 1;
         record(h, a.status, a.body);

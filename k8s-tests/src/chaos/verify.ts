@@ -35,7 +35,10 @@ export async function verify(opts: {
   const db = new pg.Client({ connectionString: opts.databaseUrl });
   await db.connect();
   try {
-    const ev = await db.query<{ capacity: number; sold: number }>('select capacity, sold from events where id = $1', [opts.eventId]);
+    const ev = await db.query<{ capacity: number; sold: number }>(
+      'select capacity, sold from events where id = $1',
+      [opts.eventId],
+    );
     const { capacity, sold } = ev.rows[0] ?? { capacity: 0, sold: 0 };
     const rows = await db.query<{ user_id: string; n: string }>(
       'select user_id, count(*) as n from reservations where event_id = $1 group by user_id',
@@ -71,7 +74,9 @@ export async function verify(opts: {
     const remaining = opts.audit.remainingRedis;
     const redisDrift = typeof remaining === 'number' ? remaining - (capacity - sold) : null;
     const pendingAfterDrain = (opts.audit.pendingInQueue ?? 0) + lostAcceptances;
-    const distinctAsking = new Set([...opts.users.values()].filter((h) => h.accepted + h.confirmed > 0).map((h) => h.userId));
+    const distinctAsking = new Set(
+      [...opts.users.values()].filter((h) => h.accepted + h.confirmed > 0).map((h) => h.userId),
+    );
     for (const u of holders.keys()) distinctAsking.add(u);
     const v: Verdict = {
       attempts: opts.attempts,
@@ -92,13 +97,22 @@ export async function verify(opts: {
       violations: [],
     };
     if (ev.rowCount !== 1) v.violations.push('event missing from Postgres');
-    if (v.oversold) v.violations.push(`I1 oversold: sold=${sold} reservations=${reservations} capacity=${capacity}`);
-    if (duplicateHolders) v.violations.push(`I2 ${duplicateHolders} users hold more than one ticket`);
+    if (v.oversold)
+      v.violations.push(
+        `I1 oversold: sold=${sold} reservations=${reservations} capacity=${capacity}`,
+      );
+    if (duplicateHolders)
+      v.violations.push(`I2 ${duplicateHolders} users hold more than one ticket`);
     if (lostAcceptances) v.violations.push(`I3 ${lostAcceptances} accepted requests never decided`);
-    if (v.undersold) v.violations.push(`I4 undersold: sold=${sold} of ${capacity} with ${distinctAsking.size} accepted users`);
+    if (v.undersold)
+      v.violations.push(
+        `I4 undersold: sold=${sold} of ${capacity} with ${distinctAsking.size} accepted users`,
+      );
     if (untruthful) v.violations.push(`I5 ${untruthful} users were told something untrue`);
-    if (redisDrift !== 0) v.violations.push(`I6 Redis remaining differs from Postgres by ${redisDrift}`);
-    if (pendingAfterDrain) v.violations.push(`${pendingAfterDrain} requests still pending after the drain`);
+    if (redisDrift !== 0)
+      v.violations.push(`I6 Redis remaining differs from Postgres by ${redisDrift}`);
+    if (pendingAfterDrain)
+      v.violations.push(`${pendingAfterDrain} requests still pending after the drain`);
     return v;
   } finally {
     await db.end();
