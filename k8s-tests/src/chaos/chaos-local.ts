@@ -11,9 +11,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Stack, repoRoot, run } from '@flashsale/testbed';
 import { Client } from './client.js';
 import { Fleet } from './fleet.js';
-import { record, runLoad, type LoadResult } from './load.js';
-import { PROFILES, type Profile } from './profiles.js';
-import { verify } from './verify.js';
+import { record, runLoad, type LoadResult, type Sale } from './load.js';
+import { PROFILES, waveOpensAtMs, type Profile } from './profiles.js';
+import { combine, verify, type Verdict } from './verify.js';
 
 const ADMIN_TOKEN = `chaos-${randomUUID()}`;
 const t0 = Date.now();
@@ -43,26 +43,29 @@ async function injectFaults(
   const faults: Fault[] = [];
   let finished = false;
   void done.finally(() => (finished = true));
+  // Each dependency fault strikes 300 ms after a wave opens, while its tickets are being decided.
+  const strike = (wave: number) => waveOpensAtMs(p, Math.min(wave, p.waves - 1)) + 300;
   const once = [
     {
-      at: p.redisWipeAtMs,
+      at: strike(1),
       kind: 'redis-wipe' as const,
       target: 'redis',
       act: () => stack.restart('redis', { wipe: true }),
     },
     {
-      at: p.natsRestartAtMs,
+      at: strike(2),
       kind: 'nats-restart' as const,
       target: 'nats',
       act: () => stack.restart('nats'),
     },
     {
-      at: p.postgresRestartAtMs,
+      at: strike(3),
       kind: 'postgres-restart' as const,
       target: 'postgres',
       act: () => stack.restart('postgres'),
     },
   ];
+
   const dependencyFaults = (async () => {
     for (const f of once) {
       const wait = loadStart + f.at - Date.now();
@@ -122,9 +125,9 @@ async function injectFaults(
 async function drain(client: Client, load: LoadResult, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const open = [...load.users.values()].filter(
-      (h) => h.reservationId && h.accepted > 0 && h.confirmed === 0 && h.rejected === 0,
-    );
+    const open = [...load.histories.values()]
+      .flatMap((users) => [...users.values()])
+      .filter((h) => h.reservationId && h.accepted > 0 && h.confirmed === 0 && h.rejected === 0);
     log(`drain: ${open.length} accepted requests still undecided`);
     if (open.length === 0 || Date.now() > deadline) return;
     for (let i = 0; i < open.length; i += 64) {
@@ -174,7 +177,7 @@ async function main(): Promise<void> {
     ROLE: 'both',
     LOG_LEVEL: 'warn',
     // One client address sends everything here: the per-IP limit would throttle the whole run.
-    RATE_LIMIT_PER_IP_PER_SECOND: '0',
+    RATE_LIMIT_IP_PER_SEC: '0',
   };
   const fleet = new Fleet(serviceEnv, stack.root);
   let client: Client | undefined;
@@ -188,23 +191,38 @@ async function main(): Promise<void> {
     await fleet.ready(60_000);
     log(`${profile.services} service processes ready on ports ${fleet.ports.join(', ')}`);
     client = new Client(fleet.ports, profile.concurrency);
-    const created = await client.call(
-      'POST',
-      '/v1/events',
-      { name: `chaos ${profile.name}`, capacity: profile.capacity },
-      { authorization: `Bearer ${ADMIN_TOKEN}` },
-    );
-    if (created.status !== 201 || typeof created.body.id !== 'string')
-      throw new Error(
-        `creating the event answered ${created.status} ${JSON.stringify(created.body)}`,
+    // The sales open in waves during the load; planned a little ahead so creating them fits in.
+    const loadStart = Date.now() + 2000;
+    const sales: Sale[] = [];
+    const perWave = Math.floor(profile.capacity / profile.waves);
+    for (let k = 0; k < profile.waves; k++) {
+      const capacity = k === profile.waves - 1 ? profile.capacity - perWave * k : perWave;
+      const opensAtMs = waveOpensAtMs(profile, k);
+      const created = await client.call(
+        'POST',
+        '/v1/events',
+        {
+          name: `chaos ${profile.name} wave ${k + 1}`,
+          capacity,
+          saleStartsAt: new Date(loadStart + opensAtMs).toISOString(),
+        },
+        { authorization: `Bearer ${ADMIN_TOKEN}` },
       );
-    const eventId = created.body.id;
-    log(`event ${eventId} open with ${profile.capacity} tickets; load starts`);
+      if (created.status !== 201 || typeof created.body.id !== 'string')
+        throw new Error(
+          `creating an event answered ${created.status} ${JSON.stringify(created.body)}`,
+        );
+      sales.push({ eventId: created.body.id, opensAtMs });
+    }
+    log(
+      `${profile.waves} sales of ${perWave} tickets, opening every ${((waveOpensAtMs(profile, 1) - waveOpensAtMs(profile, 0)) / 1000).toFixed(1)}s`,
+    );
+    await sleep(Math.max(0, loadStart - Date.now()));
+    log('load starts');
 
-    const loadStart = Date.now();
     const loadDone = runLoad({
       client,
-      eventId,
+      sales,
       distinctUsers: profile.distinctUsers,
       attempts: profile.attempts,
       durationMs: profile.durationMs,
@@ -223,17 +241,28 @@ async function main(): Promise<void> {
 
     await fleet.ready(60_000);
     await drain(client, load, profile.drainTimeoutMs);
-    const audit = await client.call('GET', `/v1/events/${eventId}/audit`, undefined, {
-      authorization: `Bearer ${ADMIN_TOKEN}`,
-    });
-    log(`audit: ${JSON.stringify(audit.body)}`);
-    const verdict = await verify({
-      databaseUrl: serviceEnv.DATABASE_URL as string,
-      eventId,
-      attempts: load.attempts,
-      users: load.users,
-      audit: audit.body as { remainingRedis?: number; pendingInQueue?: number },
-    });
+    const verdicts: Verdict[] = [];
+    for (const sale of sales) {
+      const audit = await client.call('GET', `/v1/events/${sale.eventId}/audit`, undefined, {
+        authorization: `Bearer ${ADMIN_TOKEN}`,
+      });
+      log(`audit: ${JSON.stringify(audit.body)}`);
+      const users = load.histories.get(sale.eventId) ?? new Map();
+      verdicts.push(
+        await verify({
+          databaseUrl: serviceEnv.DATABASE_URL as string,
+          eventId: sale.eventId,
+          attempts: [...users.values()].length,
+          users,
+          audit:
+            audit.status === 200
+              ? (audit.body as { remainingRedis?: number; pendingInQueue?: number })
+              : {},
+        }),
+      );
+    }
+    const verdict = combine(verdicts);
+    verdict.attempts = load.attempts;
     const failedFaults = faults.filter((f) => f.error);
     if (failedFaults.length)
       verdict.violations.push(`${failedFaults.length} faults could not be injected`);

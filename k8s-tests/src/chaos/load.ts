@@ -20,8 +20,15 @@ export interface LoadResult {
   attempts: number;
   answered: number;
   byStatus: Record<string, number>;
-  users: Map<string, UserHistory>;
+  /** eventId → userId → what that user was told about that event. */
+  histories: Map<string, Map<string, UserHistory>>;
   elapsedMs: number;
+}
+
+/** A sale of the run: its id and when (from the start of the load) it opens. */
+export interface Sale {
+  eventId: string;
+  opensAtMs: number;
 }
 
 function newHistory(userId: string): UserHistory {
@@ -63,14 +70,21 @@ function shuffle<T>(a: T[]): T[] {
   return a;
 }
 
+/** The sale an attempt at `atMs` goes to: mostly the newest open one, sometimes another (early or late clicks). */
+function pickSale(sales: Sale[], atMs: number): Sale {
+  if (Math.random() < 0.1) return sales[Math.floor(Math.random() * sales.length)] as Sale;
+  const open = sales.filter((s) => s.opensAtMs <= atMs);
+  return (open[open.length - 1] ?? sales[0]) as Sale;
+}
+
 /**
  * Sends `attempts` reservation requests from `distinctUsers` users (each at least once, the rest
- * repeated clicks), paced evenly over durationMs with at most `concurrency` in flight. One in five
- * asks to wait for the decision. Stops early if stop() says so.
+ * repeated clicks), paced evenly over durationMs with at most `concurrency` in flight, to the sales
+ * as they open. One in five asks to wait for the decision.
  */
 export async function runLoad(opts: {
   client: Client;
-  eventId: string;
+  sales: Sale[];
   distinctUsers: number;
   attempts: number;
   durationMs: number;
@@ -90,10 +104,9 @@ export async function runLoad(opts: {
     attempts: sequence.length,
     answered: 0,
     byStatus: {},
-    users: new Map(),
+    histories: new Map(opts.sales.map((sale) => [sale.eventId, new Map<string, UserHistory>()])),
     elapsedMs: 0,
   };
-  for (const u of userIds) result.users.set(u, newHistory(u));
   const t0 = Date.now();
   let next = 0;
   let lastProgress = t0;
@@ -103,10 +116,13 @@ export async function runLoad(opts: {
       const due = t0 + (i * opts.durationMs) / sequence.length;
       if (due > Date.now()) await sleep(due - Date.now());
       const userId = sequence[i] as string;
-      const h = result.users.get(userId) as UserHistory;
+      const sale = pickSale(opts.sales, Date.now() - t0);
+      const users = result.histories.get(sale.eventId) as Map<string, UserHistory>;
+      let h = users.get(userId);
+      if (!h) users.set(userId, (h = newHistory(userId)));
       const wait = i % 5 === 0 ? '?wait=1500' : '';
       try {
-        const a = await opts.client.call('POST', `/v1/events/${opts.eventId}/reservations${wait}`, {
+        const a = await opts.client.call('POST', `/v1/events/${sale.eventId}/reservations${wait}`, {
           userId,
         });
         result.answered++;

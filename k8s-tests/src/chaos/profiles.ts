@@ -2,52 +2,54 @@
 export interface Profile {
   name: 'full' | 'short';
   services: number;
+  /** Tickets in all, split evenly over `waves` sales that open one after another during the run. */
   capacity: number;
+  waves: number;
   distinctUsers: number;
   attempts: number;
   durationMs: number;
   /** Requests in flight at once, across all services. */
   concurrency: number;
-  /** A random service process is killed (-9) this often, and restarted after restartDelayMs. */
+  /** A random service process is killed (-9) about this often, and restarted after restartDelayMs. */
   killEveryMs: number;
   restartDelayMs: number;
-  /** When, from the start of the load, each dependency is restarted once. */
-  redisWipeAtMs: number;
-  natsRestartAtMs: number;
-  postgresRestartAtMs: number;
   /** How long the system may take to settle every accepted request after the load. */
   drainTimeoutMs: number;
 }
 
+// A flash sale sells out within seconds of opening, so a single sale would meet every fault after
+// it is over. Several sales open in waves instead, and each dependency fault strikes just after a
+// wave opens, while tickets are being decided and committed.
 export const PROFILES: Record<Profile['name'], Profile> = {
   full: {
     name: 'full',
     services: 3,
     capacity: 1000,
+    waves: 5,
     distinctUsers: 20_000,
     attempts: 50_000,
     durationMs: 60_000,
     concurrency: 96,
     killEveryMs: 5000,
     restartDelayMs: 1000,
-    redisWipeAtMs: 15_000,
-    natsRestartAtMs: 30_000,
-    postgresRestartAtMs: 45_000,
     drainTimeoutMs: 120_000,
   },
   short: {
     name: 'short',
     services: 3,
     capacity: 200,
+    waves: 4,
     distinctUsers: 4000,
     attempts: 8000,
     durationMs: 20_000,
     concurrency: 48,
     killEveryMs: 4000,
     restartDelayMs: 800,
-    redisWipeAtMs: 5000,
-    natsRestartAtMs: 10_000,
-    postgresRestartAtMs: 15_000,
     drainTimeoutMs: 90_000,
   },
 };
+
+/** When wave k opens, from the start of the load (the first one after a second of early clicks). */
+export function waveOpensAtMs(p: Profile, k: number): number {
+  return 1000 + (k * (p.durationMs - 1000)) / p.waves;
+}

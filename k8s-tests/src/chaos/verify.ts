@@ -109,7 +109,8 @@ export async function verify(opts: {
         `I4 undersold: sold=${sold} of ${capacity} with ${distinctAsking.size} accepted users`,
       );
     if (untruthful) v.violations.push(`I5 ${untruthful} users were told something untrue`);
-    if (redisDrift !== 0)
+    if (redisDrift === null) v.violations.push('I6 not checked: the audit gave no Redis figure');
+    else if (redisDrift !== 0)
       v.violations.push(`I6 Redis remaining differs from Postgres by ${redisDrift}`);
     if (pendingAfterDrain)
       v.violations.push(`${pendingAfterDrain} requests still pending after the drain`);
@@ -117,4 +118,36 @@ export async function verify(opts: {
   } finally {
     await db.end();
   }
+}
+
+/** Adds up the verdicts of several sales into one (violations keep the sale they came from). */
+export function combine(verdicts: Verdict[]): Verdict {
+  const sum = (f: (v: Verdict) => number) => verdicts.reduce((a, v) => a + f(v), 0);
+  const drifts = verdicts.map((v) => v.redisDrift);
+  return {
+    attempts: sum((v) => v.attempts),
+    accepted: sum((v) => v.accepted),
+    confirmed: sum((v) => v.confirmed),
+    rejected: sum((v) => v.rejected),
+    capacity: sum((v) => v.capacity),
+    sold: sum((v) => v.sold),
+    reservations: sum((v) => v.reservations),
+    oversold: verdicts.some((v) => v.oversold),
+    undersold: verdicts.some((v) => v.undersold),
+    duplicateHolders: sum((v) => v.duplicateHolders),
+    lostAcceptances: sum((v) => v.lostAcceptances),
+    untruthful: sum((v) => v.untruthful),
+    // Drift adds up in absolute value: +1 on one sale and -1 on another is not agreement.
+    redisDrift: drifts.some((d) => d === null)
+      ? null
+      : drifts.reduce<number>((a, d) => a + Math.abs(d ?? 0), 0),
+    pendingAfterDrain: sum((v) => v.pendingAfterDrain),
+    examples: Object.fromEntries(
+      ['untruthful', 'lost'].map((k) => [
+        k,
+        verdicts.flatMap((v) => v.examples[k] ?? []).slice(0, 5),
+      ]),
+    ),
+    violations: verdicts.flatMap((v, i) => v.violations.map((x) => `sale ${i + 1}: ${x}`)),
+  };
 }
