@@ -9,7 +9,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Stack, repoRoot, run } from '@flashsale/testbed';
-import { Client } from './client.js';
+import { Client, type Answer } from './client.js';
 import { Fleet } from './fleet.js';
 import { record, runLoad, type LoadResult, type Sale } from './load.js';
 import { PROFILES, waveOpensAtMs, type Profile } from './profiles.js';
@@ -146,6 +146,24 @@ async function drain(client: Client, load: LoadResult, timeoutMs: number): Promi
   }
 }
 
+/**
+ * The audit of a sale once its queue is empty. A message held by a process killed with -9 comes back
+ * only after the ack wait, although its user may already be told the (final) answer.
+ */
+async function settledAudit(client: Client, eventId: string, timeoutMs: number): Promise<Answer> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const audit = await client.call('GET', `/v1/events/${eventId}/audit`, undefined, {
+      authorization: `Bearer ${ADMIN_TOKEN}`,
+    });
+    const pending = audit.body.pendingInQueue;
+    if (audit.status === 200 && pending === 0) return audit;
+    if (Date.now() > deadline) return audit;
+    log(`drain: sale ${eventId.slice(0, 8)} has ${String(pending)} messages in the queue`);
+    await sleep(1000);
+  }
+}
+
 async function main(): Promise<void> {
   const profile = PROFILES[(arg('profile') ?? 'full') as Profile['name']];
   if (!profile)
@@ -243,9 +261,7 @@ async function main(): Promise<void> {
     await drain(client, load, profile.drainTimeoutMs);
     const verdicts: Verdict[] = [];
     for (const sale of sales) {
-      const audit = await client.call('GET', `/v1/events/${sale.eventId}/audit`, undefined, {
-        authorization: `Bearer ${ADMIN_TOKEN}`,
-      });
+      const audit = await settledAudit(client, sale.eventId, profile.drainTimeoutMs);
       log(`audit: ${JSON.stringify(audit.body)}`);
       const users = load.histories.get(sale.eventId) ?? new Map();
       verdicts.push(

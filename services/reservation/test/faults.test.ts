@@ -1,0 +1,147 @@
+// Sales under faults of the real servers: Redis restarted with its data lost, NATS restarted,
+// Postgres restarted, a worker process killed. Afterwards the queue drains and I1-I6 hold.
+import { Stack } from '@flashsale/testbed';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { TestEnv, checkInvariants, createEvent, runSale, spawnService } from './helpers.js';
+
+let t: TestEnv;
+// Servers of this file's own: restarting them disturbs no other test running meanwhile.
+let own: Stack;
+const stack = () => own;
+const tuned = {
+  NAK_DELAY_MS: 200,
+  RECONCILE_INTERVAL_MS: 500,
+  ACK_WAIT_MS: 3000,
+  PUBLISH_TIMEOUT_MS: 1500,
+  BATCH_SIZE: 50,
+};
+
+beforeAll(async () => {
+  own = await Stack.start({
+    servers: ['postgres', 'redis', 'nats'],
+    reapWhenGone: process.pid,
+    log: () => undefined,
+  });
+});
+afterAll(async () => {
+  await own?.stop();
+});
+
+beforeEach(async () => {
+  const e = own.env;
+  t = await TestEnv.create({
+    postgres: e.TESTBED_POSTGRES_URL!,
+    redis: e.TESTBED_REDIS_URL!,
+    nats: e.TESTBED_NATS_URL!,
+  });
+});
+afterEach(async () => {
+  await t?.cleanup();
+});
+
+const allowed = ['202', '409 sold_out', '409 already_reserved', '503 unavailable'];
+
+describe('faults mid-sale', () => {
+  it('when Redis restarts with its data lost mid-sale, then counters are rebuilt from Postgres and I1-I6 hold', async () => {
+    const a = await t.start(tuned);
+    const b = await t.start(tuned);
+    const e = await createEvent(a.url, { capacity: 150 });
+    const answers = await runSale({
+      urls: [a.url, b.url],
+      eventId: e.id,
+      users: 2500,
+      repeats: 300,
+      concurrency: 60,
+      faultAfter: 80,
+      fault: () => stack().restart('redis', { wipe: true }),
+    });
+    const tally = await checkInvariants(t, a.url, e.id, 150, answers);
+    console.log('redis wipe:', tally);
+    for (const k of Object.keys(tally)) expect(allowed).toContain(k);
+    const m = await (await fetch(`${a.url}/metrics`)).text();
+    const m2 = await (await fetch(`${b.url}/metrics`)).text();
+    const rebuilds = [m, m2].map((x) =>
+      Number(/flashsale_redis_rebuilds_total (\d+)/.exec(x)?.[1] ?? 0),
+    );
+    expect(rebuilds[0]! + rebuilds[1]!).toBeGreaterThan(0);
+  });
+
+  it('when NATS restarts mid-sale, then clients get 503 (never a false 202), workers re-bind and I1-I6 hold', async () => {
+    const a = await t.start(tuned);
+    const b = await t.start(tuned);
+    const e = await createEvent(a.url, { capacity: 100 });
+    const answers = await runSale({
+      urls: [a.url, b.url],
+      eventId: e.id,
+      users: 2000,
+      concurrency: 40,
+      faultAfter: 50,
+      fault: () => stack().restart('nats'),
+    });
+    const tally = await checkInvariants(t, a.url, e.id, 100, answers);
+    console.log('nats restart:', tally);
+    for (const k of Object.keys(tally)) expect(allowed).toContain(k);
+    // The service is ready again: consumer bound.
+    await expect
+      .poll(async () => (await fetch(`${b.url}/readyz`)).status, { timeout: 30_000 })
+      .toBe(200);
+    const failures = await Promise.all(
+      [a.url, b.url].map(async (u) =>
+        Number(
+          /flashsale_publish_failures_total (\d+)/.exec(
+            await (await fetch(`${u}/metrics`)).text(),
+          )?.[1] ?? 0,
+        ),
+      ),
+    );
+    expect(failures[0]! + failures[1]!).toBe(tally['503 unavailable'] ?? 0);
+  });
+
+  it('when Postgres restarts mid-sale, then batches are redelivered, not lost, and I1-I6 hold', async () => {
+    const a = await t.start(tuned);
+    const e = await createEvent(a.url, { capacity: 100 });
+    const answers = await runSale({
+      urls: [a.url],
+      eventId: e.id,
+      users: 1500,
+      concurrency: 40,
+      faultAfter: 30,
+      fault: async () => {
+        const s = stack();
+        await s.kill('postgres');
+        await sleep(1500);
+        await s.startServer('postgres');
+      },
+    });
+    const tally = await checkInvariants(t, a.url, e.id, 100, answers);
+    console.log('postgres restart:', tally);
+    for (const k of Object.keys(tally)) expect(allowed).toContain(k);
+    const m = await (await fetch(`${a.url}/metrics`)).text();
+    expect(
+      Number(/flashsale_worker_messages_total\{result="nak"\} (\d+)/.exec(m)?.[1] ?? 0),
+    ).toBeGreaterThan(0);
+  });
+
+  it('when a worker process dies mid-batch, then its messages are redelivered to another and I1-I6 hold', async () => {
+    const api = await t.start({ ...tuned, ROLE: 'api' });
+    const w1 = await spawnService(t, { ...tuned, ROLE: 'worker' });
+    const e = await createEvent(api.url, { capacity: 80 });
+    const answers = await runSale({
+      urls: [api.url],
+      eventId: e.id,
+      users: 1200,
+      concurrency: 40,
+      faultAfter: 40,
+      fault: async () => {
+        // kill -9: no graceful stop; its unacknowledged messages come back after the ack wait.
+        process.kill(w1.pid, 'SIGKILL');
+        expect(await w1.exited).toBe('SIGKILL');
+        await t.start({ ...tuned, ROLE: 'worker' });
+      },
+    });
+    const tally = await checkInvariants(t, api.url, e.id, 80, answers);
+    console.log('worker crash:', tally);
+    for (const k of Object.keys(tally)) expect(allowed).toContain(k);
+  });
+});

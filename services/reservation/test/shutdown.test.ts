@@ -1,0 +1,58 @@
+// Graceful shutdown: SIGTERM stops accepting, answers the requests in flight, finishes the batch
+// in hand, and exits 0; nothing accepted is lost.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  TestEnv,
+  checkInvariants,
+  createEvent,
+  http,
+  spawnService,
+  type Answer,
+} from './helpers.js';
+
+let t: TestEnv;
+
+beforeAll(async () => {
+  t = await TestEnv.create();
+});
+afterAll(async () => {
+  await t?.cleanup();
+});
+
+describe('graceful shutdown', () => {
+  it('when an API process gets SIGTERM with clients waiting, then each gets its answer and the process exits 0', async () => {
+    const api = await spawnService(t, { ROLE: 'api', WAIT_MAX_MS: 30_000 });
+    const e = await createEvent(api.url, { capacity: 500 });
+    // No worker yet: every request waits for a decision that cannot come.
+    const inFlight = Array.from({ length: 100 }, (_, i) =>
+      http(`${api.url}/v1/events/${e.id}/reservations?wait=30000`, {
+        body: { userId: `w${i}` },
+      }).then(
+        (r) => ({ userId: `w${i}`, status: r.status }) as Answer,
+        () => ({ userId: `w${i}`, status: 0 }) as Answer,
+      ),
+    );
+    await expect.poll(async () => t.streamMessages(), { timeout: 30_000 }).toBe(100);
+    await sleep(200);
+    api.proc.kill('SIGTERM');
+    const answers = await Promise.all(inFlight);
+    expect(answers.map((a) => a.status)).toEqual(answers.map(() => 202));
+    expect(await api.exited).toBe(0);
+    expect(api.output()).toContain('"msg":"stopped"');
+    await expect(fetch(`${api.url}/healthz`)).rejects.toThrow();
+
+    // A worker that is stopped mid-stream finishes its batch; another one finishes the queue.
+    const w1 = await spawnService(t, { ROLE: 'worker', BATCH_SIZE: 5 });
+    await sleep(300);
+    w1.proc.kill('SIGTERM');
+    expect(await w1.exited).toBe(0);
+    const svc = await t.start({ ACK_WAIT_MS: 3000 });
+    await checkInvariants(t, svc.url, e.id, 500, answers);
+    const { rows } = await t.pg.query<{ n: number }>(
+      'select count(*)::int n from reservations where event_id = $1',
+      [e.id],
+    );
+    expect(rows[0]!.n).toBe(100);
+  });
+});
