@@ -12,7 +12,7 @@ KUBE_BINS=(kube-apiserver kube-controller-manager kube-scheduler kubelet kube-pr
 APT_PACKAGES=(
   postgresql redis-server prometheus etcd-server etcd-client chromium
   containerd runc containernetworking-plugins mmdebstrap iptables iproute2 conntrack socat
-  openssl jq python3 curl ca-certificates
+  openssl jq python3 curl ca-certificates shellcheck
 )
 
 apt_tools() {

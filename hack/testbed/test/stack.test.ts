@@ -52,5 +52,4 @@ describe('a test bed stack', () => {
     }
     expect(existsSync(stack.root)).toBe(false);
   });
-
 });
