@@ -31,7 +31,8 @@ export interface Sale {
   opensAtMs: number;
 }
 
-function newHistory(userId: string): UserHistory {
+/** A user who has been told nothing yet. */
+export function newHistory(userId: string): UserHistory {
   return {
     userId,
     accepted: 0,

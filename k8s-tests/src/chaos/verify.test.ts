@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { record, type UserHistory } from './load.js';
+import { newHistory, record, type UserHistory } from './load.js';
 import { verify } from './verify.js';
 
 const adminUrl = process.env.TESTBED_POSTGRES_URL as string;
@@ -12,19 +12,7 @@ const dbUrl = adminUrl.replace(/\/[^/]*$/, `/${dbName}`);
 let db: pg.Client;
 
 function history(userId: string, told: Partial<UserHistory> = {}): UserHistory {
-  return {
-    userId,
-    accepted: 0,
-    confirmed: 0,
-    rejected: 0,
-    alreadyReserved: 0,
-    notOpen: 0,
-    unavailable: 0,
-    rateLimited: 0,
-    errors: 0,
-    unexpected: 0,
-    ...told,
-  };
+  return { ...newHistory(userId), ...told };
 }
 
 /** An event with `capacity` tickets whose holders are `holders` (one row each, duplicates allowed). */
