@@ -286,6 +286,9 @@ async function main(): Promise<void> {
       verdict.violations.push('not every dependency fault ran');
     const report = {
       profile: profile.name,
+      services: profile.services,
+      distinctUsers: profile.distinctUsers,
+      waves: profile.waves,
       ...verdict,
       faults: faults.length,
       faultLog: faults,
