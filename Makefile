@@ -26,16 +26,17 @@ $(NPM_STAMP): package-lock.json package.json $(wildcard $(addsuffix /package.jso
 deps: $(NPM_STAMP) ## Install npm dependencies from the lockfile
 
 .PHONY: lint
-lint: deps ## ESLint (typed rules) and Prettier
+lint: deps ## ESLint (typed rules), Prettier and shellcheck
 	eslint .
 	prettier --check '**/*.{ts,tsx,js,mjs,cjs,json}'
+	shellcheck -x -S warning .ci/run $$(git ls-files --cached --others --exclude-standard '*.sh')
 
 .PHONY: typecheck
 typecheck: deps ## TypeScript strict type check of every workspace
 	npm run typecheck --workspaces --if-present
 
 .PHONY: test
-test: tools deps lint typecheck test-unit chaos-local-short cluster-smoke ## Everything: set-up, then every test
+test: tools deps lint typecheck test-unit chaos-local-short cluster-smoke dockerfiles-check ## Everything: set-up, then every test
 	@node hack/test-summary.mjs
 
 .PHONY: test-unit

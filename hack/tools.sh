@@ -3,7 +3,7 @@
 #   - Debian packages (servers, chromium, containerd/runc/CNI, image building tools);
 #   - Go-built binaries, cached under ~/.cache/flashsale/bin/<tool>-<version> so a machine builds
 #     them once: Kubernetes (one `go build` through a wrapper module), helm, k6, CoreDNS, nats-server.
-# Usage: hack/tools.sh [--print-env]   (--print-env prints PATH additions for the cached tools)
+# Usage: hack/tools.sh
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 
@@ -71,7 +71,8 @@ go_tool() {
   local gobin
   gobin=$(mktemp -d)
   log "$name" "building $version from $pkg"
-  local t=$(date +%s)
+  local t
+  t=$(date +%s)
   with_ticker "$name" "$FLASHSALE_CACHE/build-$name.log" \
     env GOBIN="$gobin" go install -v -trimpath -ldflags='-s -w' "$pkg@$version"
   mv "$gobin"/* "$out.tmp" # go install wrote exactly one binary
@@ -89,7 +90,8 @@ kube_tools() {
     return
   fi
   go_env
-  local t=$(date +%s) work="$FLASHSALE_CACHE/build/kubebins-$v"
+  local t work="$FLASHSALE_CACHE/build/kubebins-$v"
+  t=$(date +%s)
   mkdir -p "$work"
   log kubernetes "building $v: ${KUBE_BINS[*]} (one go build; ~20-40 min on 2 cores the first time)"
   sed "s/@KUBERNETES_VERSION@/$v/" "$REPO_ROOT/hack/kubebins/go.mod.tmpl" >"$work/go.mod"
@@ -103,7 +105,8 @@ kube_tools() {
     sed -n 's#^\s*\(k8s.io/[a-z0-9-]*\) => ./staging/src/.*#\t\1 => \1 v0'"${v#v1}"'#p' "$modfile"
     echo ")"
   } >>"$work/go.mod"
-  (cd "$work" && go mod download -x >/dev/null 2>&1 || true)
+  # Download first (best effort) so the build log below counts packages, not downloads.
+  (cd "$work" && go mod download >/dev/null 2>&1) || true
   local vpkg=k8s.io/component-base/version cpkg=k8s.io/client-go/pkg/version
   local minor=${v#v1.}
   minor=${minor%%.*}
@@ -131,7 +134,7 @@ main() {
   go_tool k6 "$K6_VERSION" go.k6.io/k6
   go_tool coredns "$COREDNS_VERSION" github.com/coredns/coredns
   go_tool nats-server "$NATS_SERVER_VERSION" github.com/nats-io/nats-server/v2
-  log done "all tools ready in $(($(date +%s) - total_start))s (cache: $FLASHSALE_BIN)"
+  log "done" "all tools ready in $(($(date +%s) - total_start))s (cache: $FLASHSALE_BIN)"
 }
 
 main "$@"

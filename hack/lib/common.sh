@@ -2,6 +2,7 @@
 # Shared helpers for the hack/ scripts: progress lines, timing, and the tool cache location.
 
 FLASHSALE_CACHE="${FLASHSALE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/flashsale}"
+# shellcheck disable=SC2034 # used by the scripts that source this file
 FLASHSALE_BIN="$FLASHSALE_CACHE/bin"
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 # shellcheck source=../versions.env

@@ -12,7 +12,8 @@
 #
 # SMOKE_APP=auto|reservation|smoke-app chooses the image: auto takes the real reservation service
 # once services/reservation/package.json exists, else the stand-in in k8s-tests/cluster-smoke/app.
-# SMOKE_KEEP=1 keeps the namespace afterwards; SMOKE_DOWN=1 tears the cluster down at the end (CI).
+# SMOKE_KEEP=1 keeps the namespace afterwards. SMOKE_DOWN=auto (default) tears the cluster down at
+# the end only if this run brought it up; 1 always, 0 never.
 set -euo pipefail
 source "$(dirname "$0")/../../hack/cluster/lib.sh"
 
@@ -24,7 +25,7 @@ BUILD="$REPO_ROOT/hack/images/build.sh"
 
 # Results, filled in as the checks run; written on every exit, failed or not.
 nodeReady=false podsReady=false dns=false portForward=false logs=false podReplacedSeconds=null
-app="" app_image="" errors=() timings=() pf_pid="" sleeper=""
+app="" app_image="" errors=() timings=() pf_pid="" sleeper="" was_up=0
 
 write_report() {
   mkdir -p "$(dirname "$REPORT")"
@@ -44,13 +45,16 @@ write_report() {
 
 cleanup() {
   local rc=$?
-  [[ -n $pf_pid ]] && kill "$pf_pid" 2>/dev/null
-  [[ -n $sleeper ]] && kill "$sleeper" 2>/dev/null
+  ((rc == 0 || ${#errors[@]} > 0)) || errors+=("aborted with exit status $rc: see the output above")
+  # (|| true: under set -e a failed last command of an && list would end the cleanup here)
+  [[ -z $pf_pid ]] || kill "$pf_pid" 2>/dev/null || true
+  [[ -z $sleeper ]] || kill "$sleeper" 2>/dev/null || true
   write_report
   if [[ ${SMOKE_KEEP:-0} != 1 ]] && [[ -f $KUBECONFIG_ADMIN ]]; then
     kubectl_ delete namespace "$NAMESPACE" --wait=false >/dev/null 2>&1 || true
   fi
-  if [[ ${SMOKE_DOWN:-0} == 1 ]]; then
+  local down=${SMOKE_DOWN:-auto}
+  if [[ $down == 1 || ($down == auto && $was_up == 0) ]]; then
     "$REPO_ROOT/hack/cluster/down.sh" || rc=1
   fi
   if [[ $(jq -r .ok "$REPORT") == true ]]; then
@@ -207,6 +211,7 @@ main() {
   trap 'fail "interrupted (SMOKE_TIMEOUT=${SMOKE_TIMEOUT}s?)"; exit 1' TERM INT
   watchdog
   choose_app
+  if running kube-apiserver && running kubelet; then was_up=1; fi
   "$REPO_ROOT/hack/cluster/up.sh"
   mark clusterUp
   log images "building and importing postgres redis nats $app"

@@ -1,0 +1,3 @@
+module flashsale.dev/hack/images/pause
+
+go 1.22
