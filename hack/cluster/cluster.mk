@@ -7,26 +7,26 @@ CLUSTER_SMOKE_TIMEOUT ?= 900
 
 .PHONY: up down cluster-up cluster-down cluster-smoke images images-import dockerfiles-check
 
-up: ## Start a cluster (kind with Docker/Podman, else the host cluster as root) and install the system
+up: deps ## Start a cluster (kind with Docker/Podman, else the host cluster as root) and install the system
 	hack/cluster/make-up.sh up
 
 down: ## Remove what `make up` made
 	hack/cluster/make-up.sh down
 
-cluster-up: ## Start the single-node host cluster (root, Linux, no Docker); idempotent
+cluster-up: tools ## Start the single-node host cluster (root, Linux, no Docker); idempotent
 	hack/cluster/up.sh
 
 cluster-down: ## Stop the host cluster and remove every trace of it
 	hack/cluster/down.sh
 
-cluster-smoke: ## On the host cluster: deploy the stack, check DNS, port-forward, logs, pod replacement
+cluster-smoke: tools deps ## On the host cluster: deploy the stack, check DNS, port-forward, logs, pod replacement
 	SMOKE_TIMEOUT=$(CLUSTER_SMOKE_TIMEOUT) timeout --kill-after=30 $$(( $(CLUSTER_SMOKE_TIMEOUT) + 60 )) \
 		k8s-tests/cluster-smoke/smoke.sh
 
-images: ## Build every container image without Docker (cached by content)
+images: tools deps ## Build every container image without Docker (cached by content)
 	hack/images/build.sh
 
-images-import: ## Build the images and import them into the host cluster's containerd
+images-import: tools deps ## Build the images and import them into the host cluster's containerd
 	hack/images/build.sh --import
 
 dockerfiles-check: ## Check the Dockerfiles agree with the images built without Docker (user, ports, entrypoint, env)

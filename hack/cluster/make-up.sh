@@ -65,6 +65,7 @@ wait_ready() {
 }
 
 up_host() {
+  "$REPO_ROOT/hack/tools.sh" # the Kubernetes binaries and image tools; seconds when cached
   "$REPO_ROOT/hack/cluster/up.sh"
   local app migrate=0 b="$REPO_ROOT/hack/images/build.sh"
   app=$(app_name)

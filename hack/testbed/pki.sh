@@ -1,68 +1,19 @@
 #!/usr/bin/env bash
-# pki.sh DIR: a throwaway CA, serving and client certificates, service-account keys and kubeconfigs
-# for the test bed's control plane (ECDSA P-256: fast to make, accepted by every component).
-# Usage: pki.sh DIR APISERVER_URL
+# pki.sh DIR APISERVER_URL: a throwaway CA, serving and client certificates, service-account keys
+# and kubeconfigs for the test bed's control plane (valid two days).
 set -euo pipefail
+source "$(dirname "$0")/../lib/pki.sh"
 dir=$1 server=$2
 mkdir -p "$dir"
 cd "$dir"
 
-key() { openssl ecparam -name prime256v1 -genkey -noout -out "$1" 2>/dev/null; }
-
-key ca.key
-openssl req -x509 -new -key ca.key -sha256 -days 2 -subj "/CN=flashsale-testbed-ca" -out ca.crt 2>/dev/null
-
-# cert NAME SUBJECT [SAN]: a certificate signed by the CA.
-cert() {
-  local name=$1 subj=$2 san=${3:-}
-  key "$name.key"
-  openssl req -new -key "$name.key" -subj "$subj" -out "$name.csr" 2>/dev/null
-  {
-    echo "basicConstraints=CA:FALSE"
-    echo "keyUsage=critical,digitalSignature,keyEncipherment"
-    if [[ -n $san ]]; then
-      echo "extendedKeyUsage=serverAuth,clientAuth"
-      echo "subjectAltName=$san"
-    else
-      echo "extendedKeyUsage=clientAuth"
-    fi
-  } >"$name.ext"
-  openssl x509 -req -in "$name.csr" -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 -sha256 \
-    -extfile "$name.ext" -out "$name.crt" 2>/dev/null
-  rm -f "$name.csr" "$name.ext"
-}
-
-cert apiserver "/CN=kube-apiserver" \
+pki_ca ca flashsale-testbed-ca 2
+pki_cert ca apiserver "/CN=kube-apiserver" serverAuth,clientAuth 2 \
   "IP:127.0.0.1,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc"
-cert apiserver-kubelet-client "/O=system:masters/CN=kube-apiserver-kubelet-client"
-cert admin "/O=system:masters/CN=testbed-admin"
-cert controller-manager "/CN=system:kube-controller-manager"
-cert scheduler "/CN=system:kube-scheduler"
-key sa.key
+pki_cert ca apiserver-kubelet-client "/O=system:masters/CN=kube-apiserver-kubelet-client" clientAuth 2
+pki_cert ca admin "/O=system:masters/CN=testbed-admin" clientAuth 2
+pki_cert ca controller-manager "/CN=system:kube-controller-manager" clientAuth 2
+pki_cert ca scheduler "/CN=system:kube-scheduler" clientAuth 2
+pki_key sa.key
 openssl ec -in sa.key -pubout -out sa.pub 2>/dev/null
-
-# kubeconfig NAME: a kubeconfig with the CA and NAME's client certificate embedded.
-kubeconfig() {
-  local name=$1
-  cat >"$name.kubeconfig" <<KC
-apiVersion: v1
-kind: Config
-clusters:
-- name: testbed
-  cluster:
-    server: $server
-    certificate-authority-data: $(base64 -w0 ca.crt)
-users:
-- name: $name
-  user:
-    client-certificate-data: $(base64 -w0 "$name.crt")
-    client-key-data: $(base64 -w0 "$name.key")
-contexts:
-- name: testbed
-  context: {cluster: testbed, user: $name}
-current-context: testbed
-KC
-}
-kubeconfig admin
-kubeconfig controller-manager
-kubeconfig scheduler
+for c in admin controller-manager scheduler; do pki_kubeconfig "$c" "$c.kubeconfig" "$server" testbed; done
