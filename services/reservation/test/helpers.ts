@@ -10,6 +10,7 @@ import { pino } from 'pino';
 import type { Config } from '../src/config.js';
 import { start, type Service } from '../src/main.js';
 import { migrate } from '../src/migrate.js';
+import type { Audit } from '../src/domain/events.js';
 
 export function env(name: string): string {
   const v = process.env[name];
@@ -207,17 +208,8 @@ export async function pool<T>(
   );
 }
 
-export interface AuditBody {
-  eventId: string;
-  capacity: number;
-  sold: number;
-  reservations: number;
-  remainingRedis: number | null;
-  pendingInQueue: number;
-  duplicateHolders: number;
-  oversold: boolean;
-  drift: number | null;
-}
+/** The audit answer, as the domain defines it. */
+export type AuditBody = Audit;
 
 /** Polls the audit until the event's queue is drained and Redis agrees with Postgres. */
 export async function drained(
