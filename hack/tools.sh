@@ -93,7 +93,7 @@ kube_tools() {
   local t work="$FLASHSALE_CACHE/build/kubebins-$v"
   t=$(date +%s)
   mkdir -p "$work"
-  log kubernetes "building $v: ${KUBE_BINS[*]} (one go build; ~20-40 min on 2 cores the first time)"
+  log kubernetes "building $v: ${KUBE_BINS[*]} (one go build; about 10 minutes on 2 cores the first time)"
   sed "s/@KUBERNETES_VERSION@/$v/" "$REPO_ROOT/hack/kubebins/go.mod.tmpl" >"$work/go.mod"
   # Replace every staging module k8s.io/kubernetes points at ./staging with its published twin
   # (staging modules are tagged v0.<minor>.<patch> for Kubernetes v1.<minor>.<patch>).
