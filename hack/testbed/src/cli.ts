@@ -43,6 +43,12 @@ async function main(): Promise<void> {
   const [cmd, ...rest] = process.argv.slice(2);
   const serversArg = rest.find((a) => a.startsWith('--servers='))?.slice('--servers='.length);
   const servers = (serversArg ? serversArg.split(',') : [...SERVER_NAMES]) as ServerName[];
+  const unknown = servers.filter((s) => !(SERVER_NAMES as readonly string[]).includes(s));
+  if (unknown.length) {
+    console.error(`unknown server ${unknown.join(', ')}; known: ${SERVER_NAMES.join(', ')}`);
+    process.exitCode = 2;
+    return;
+  }
   switch (cmd) {
     case 'up':
       return up(servers);

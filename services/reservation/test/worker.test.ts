@@ -13,7 +13,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reservationId } from '../src/ids.js';
 import { parseRequest } from '../src/worker.js';
-import { TestEnv, createEvent, env, http } from './helpers.js';
+import { TestEnv, createEvent, env, http, metric } from './helpers.js';
 
 let t: TestEnv;
 let nc: NatsConnection;
@@ -26,9 +26,6 @@ afterAll(async () => {
   await nc?.close();
   await t?.cleanup();
 });
-
-const metric = async (url: string, re: RegExp) =>
-  Number(re.exec(await (await fetch(`${url}/metrics`)).text())?.[1] ?? 0);
 
 describe('JetStream', () => {
   it('creates the stream and durable consumer with the configured policies, idempotently', async () => {
