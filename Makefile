@@ -30,14 +30,15 @@ lint: deps ## ESLint (typed rules), Prettier and shellcheck
 	eslint .
 	prettier --check '**/*.{ts,tsx,js,mjs,cjs,json}'
 	shellcheck -x -S warning .ci/run $$(git ls-files --cached --others --exclude-standard '*.sh')
+	node hack/verify-docs.mjs
 
 .PHONY: typecheck
 typecheck: deps ## TypeScript strict type check of every workspace
 	npm run typecheck --workspaces --if-present
 
 .PHONY: test
-test: tools deps lint typecheck test-unit chaos-local-short cluster-smoke dockerfiles-check ## Everything: set-up, then every test
-	@node hack/test-summary.mjs
+test: ## Everything: set-up, then every test; ends with "N passed, N failed" (hack/test.sh)
+	@hack/test.sh
 
 .PHONY: test-unit
 test-unit: deps ## Unit and integration tests (vitest) against real servers the test bed starts

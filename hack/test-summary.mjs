@@ -1,29 +1,64 @@
-// Prints the closing line of `make test`: the vitest counts plus the end-to-end checks that
-// wrote a report (chaos-local, cluster-smoke), as "N passed, N failed".
+// Prints the closing line of `make test` (hack/test.sh): "N passed, N failed".
+// vitest contributes one count per test (reports/vitest.json); every other step that hack/test.sh
+// ran (reports/steps.json) counts as one, passed when its exit code was 0 and, for the steps that
+// write a report, when that report says so. A step that failed before vitest wrote its file still
+// counts as one failure, so the line is true whatever broke. Exit code 1 when anything failed.
 import { existsSync, readFileSync } from 'node:fs';
 
+const readJson = (file) => (existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : undefined);
+
+// Reports that must agree with a step's exit code: a step may exit 0 while its report says otherwise
+// only through a bug, and then the report wins.
+const REPORT_CHECKS = {
+  'chaos-local-short': ['reports/chaos-local-short.json', (r) => r.violations?.length === 0],
+  'cluster-smoke': ['reports/cluster-smoke.json', (r) => r.ok === true],
+};
+
+const steps = readJson('reports/steps.json') ?? [];
 let passed = 0;
 let failed = 0;
 const lines = [];
-if (existsSync('reports/vitest.json')) {
-  const v = JSON.parse(readFileSync('reports/vitest.json', 'utf8'));
-  passed += v.numPassedTests;
-  failed += v.numFailedTests;
-  lines.push(
-    `vitest: ${v.numPassedTests} passed, ${v.numFailedTests} failed, ${v.numPendingTests} skipped`,
-  );
-}
-for (const [name, ok] of [
-  ['chaos-local-short', (r) => r.violations?.length === 0],
-  ['cluster-smoke', (r) => r.ok === true],
-]) {
-  const file = `reports/${name}.json`;
-  if (!existsSync(file)) continue;
-  const good = ok(JSON.parse(readFileSync(file, 'utf8')));
+for (const s of steps) {
+  if (s.step === 'tools' || s.step === 'deps') {
+    if (!s.passed) {
+      failed++;
+      lines.push(`${s.step}: FAILED (exit ${s.exitCode})`);
+    }
+    continue;
+  }
+  if (s.step === 'test-unit') {
+    const v = readJson('reports/vitest.json');
+    if (v) {
+      passed += v.numPassedTests;
+      failed += v.numFailedTests;
+      // a suite that failed to load has no tests to count: count it as a failure
+      const broken = (v.testResults ?? []).filter(
+        (f) => f.status === 'failed' && (f.assertionResults ?? []).length === 0,
+      ).length;
+      failed += broken;
+      lines.push(
+        `vitest: ${v.numPassedTests} passed, ${v.numFailedTests + broken} failed, ${v.numPendingTests} skipped`,
+      );
+      if (!s.passed && v.numFailedTests + broken === 0) {
+        failed++;
+        lines.push(`test-unit: FAILED (exit ${s.exitCode}) though no test failed`);
+      }
+    } else {
+      failed++;
+      lines.push(`test-unit: FAILED (exit ${s.exitCode}, no reports/vitest.json)`);
+    }
+    continue;
+  }
+  let good = s.passed;
+  const check = REPORT_CHECKS[s.step];
+  if (good && check) {
+    const report = readJson(check[0]);
+    good = report !== undefined && check[1](report);
+  }
   if (good) passed++;
   else failed++;
-  lines.push(`${name}: ${good ? 'passed' : 'FAILED'}`);
+  lines.push(`${s.step}: ${good ? 'passed' : 'FAILED'} (${s.seconds}s)`);
 }
 for (const l of lines) console.log(`  ${l}`);
 console.log(`${passed} passed, ${failed} failed`);
-process.exitCode = failed ? 1 : 0;
+process.exitCode = failed || steps.length === 0 ? 1 : 0;

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# hack/test.sh (make test): every set-up step, then every test step, then one closing line
+# "N passed, N failed" that stays true when a step fails.
+#
+# Set-up steps (tools, npm dependencies) stop the run at once: nothing after them can mean anything.
+# Test steps all run even when one fails; each writes its outcome to reports/steps.json, and
+# hack/test-summary.mjs adds them up (vitest counts each test; the other steps count as one each).
+# The exit status is non-zero when anything failed.
+#
+#   TEST_STEPS="lint typecheck"  hack/test.sh    run only these test steps (default: all of them)
+set -uo pipefail
+source "$(dirname "$0")/lib/common.sh"
+cd "$REPO_ROOT" || exit 1
+
+SETUP_STEPS=(tools deps)
+# The order matters: the cheap checks first, then the servers, then the cluster runs that share one
+# host cluster (brought up once by the first of them, removed by the last).
+ALL_STEPS=(lint typecheck test-unit chaos-local-short cluster-smoke dockerfiles-check)
+read -r -a STEPS <<<"${TEST_STEPS:-${ALL_STEPS[*]}}"
+
+mkdir -p reports
+STEPS_FILE=reports/steps.json
+rm -f "$STEPS_FILE" reports/vitest.json
+echo '[]' >"$STEPS_FILE"
+
+# record STEP RC SECONDS: append one outcome to reports/steps.json.
+record() {
+  node -e '
+    const fs = require("node:fs");
+    const [file, step, rc, seconds] = process.argv.slice(1);
+    const all = JSON.parse(fs.readFileSync(file, "utf8"));
+    all.push({ step, passed: rc === "0", exitCode: Number(rc), seconds: Number(seconds) });
+    fs.writeFileSync(file, JSON.stringify(all, null, 2) + "\n");
+  ' "$STEPS_FILE" "$1" "$2" "$3"
+}
+
+run_step() {
+  local step=$1 t0 rc
+  t0=$(date +%s)
+  log test "▶ make $step"
+  make --no-print-directory "$step"
+  rc=$?
+  record "$step" "$rc" "$(($(date +%s) - t0))"
+  if ((rc == 0)); then
+    log test "✔ make $step ($(($(date +%s) - t0))s)"
+  else
+    log test "✘ make $step failed with exit code $rc ($(($(date +%s) - t0))s)"
+  fi
+  return "$rc"
+}
+
+for step in "${SETUP_STEPS[@]}"; do
+  if ! run_step "$step"; then
+    log test "set-up step '$step' failed: no test ran"
+    node hack/test-summary.mjs
+    exit 1
+  fi
+done
+for step in "${STEPS[@]}"; do
+  run_step "$step" || true
+done
+log test "all steps done in $(elapsed)s"
+node hack/test-summary.mjs
