@@ -27,6 +27,7 @@ export interface Verdict {
   ok: boolean;
   /** Reservation requests sent, by every user of the sale(s). */
   attempts: number;
+  /** Users who sent at least one request (per sale: added up over sales when combined). */
   users: number;
   /** Users with at least one 202 (or a poll reading pending). */
   accepted: number;
@@ -251,11 +252,13 @@ export function combine(verdicts: Verdict[]): Verdict {
         ok: all.every((c) => c.ok),
         checked: all.every((c) => c.checked),
         count: all.reduce((a, c) => a + c.count, 0),
-        summary: all
-          .map((c, i) => ({ c, i }))
-          .filter(({ c }) => !c.ok)
-          .map(({ c, i }) => `sale ${i + 1}: ${c.summary}`)
-          .join('; '),
+        summary: all.every((c) => c.ok)
+          ? `holds in all ${all.length} sales`
+          : all
+              .map((c, i) => ({ c, i }))
+              .filter(({ c }) => !c.ok)
+              .map(({ c, i }) => `sale ${i + 1}: ${c.summary}`)
+              .join('; '),
         examples: all
           .flatMap((c, i) => c.examples.map((e) => `sale ${i + 1}: ${e}`))
           .slice(0, EXAMPLES),

@@ -220,7 +220,9 @@ describe('several sales added up', () => {
     expect(v.violations.filter((x) => x.startsWith('sale 2: I6'))).toHaveLength(1);
     expect(v.violations.filter((x) => x.startsWith('sale 3: I6'))).toHaveLength(1);
     expect(v.checks.I6.examples[0]).toMatch(/^sale 2: /);
-    expect(combine([good, good]).ok).toBe(true);
+    const both = combine([good, good]);
+    expect(both.ok).toBe(true);
+    expect(both.checks.I1.summary).toBe('holds in all 2 sales');
   });
 });
 
