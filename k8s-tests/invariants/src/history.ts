@@ -121,3 +121,22 @@ export function tally(users: Iterable<UserHistory>): Record<string, number> {
     for (const t of h.answers) out[answerKey(t)] = (out[answerKey(t)] ?? 0) + 1;
   return out;
 }
+
+/** One answer as a runner in another process logs it (a k6 line, an in-cluster Job's output). */
+export interface AnswerLine {
+  userId: string;
+  /** 0 when the request got no HTTP answer. */
+  status: number;
+  body?: Record<string, unknown>;
+}
+
+/** Rebuilds a sale's history from answer lines, in the order they were given. */
+export function historyFromAnswers(eventId: string, lines: Iterable<AnswerLine>): SaleHistory {
+  const sale = newSaleHistory(eventId);
+  for (const l of lines) {
+    const h = userOf(sale, l.userId);
+    if (l.status === 0) recordError(h);
+    else recordAnswer(h, l.status, l.body ?? {});
+  }
+  return sale;
+}
