@@ -14,6 +14,7 @@ import {
   combine,
   createEvent,
   crowd,
+  newSaleHistory,
   openStores,
   runCrowd,
   settle,
@@ -230,9 +231,7 @@ async function main(): Promise<void> {
     // Every named reservation of every sale is polled until decided, then each sale is judged
     // once its queue is empty (messages held by a process killed with -9 come back only after the
     // ack wait, although their users may already have been told the final answer).
-    const histories = sales.map(
-      (s) => load.histories.get(s.eventId) ?? { eventId: s.eventId, users: new Map() },
-    );
+    const histories = sales.map((s) => load.histories.get(s.eventId) ?? newSaleHistory(s.eventId));
     await settle(client, histories, {
       timeoutMs: profile.drainTimeoutMs,
       onProgress: (n) => log(`drain: ${n} named reservations still undecided`),
