@@ -2,7 +2,7 @@
 // bounded concurrency, spread over two service processes: every request is answered, exactly 20
 // are sold, and I1-I6 hold from both sides (what clients were told, and the databases).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { reservationId } from '../src/ids.js';
+import { reservationId } from '../src/domain/ids.js';
 import { TestEnv, createEvent, drained, http, pool } from './helpers.js';
 
 const USERS = 10_000;

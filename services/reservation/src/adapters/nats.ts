@@ -22,7 +22,7 @@ import type {
   ReservationRequest,
 } from '../domain/model.js';
 import type { DecisionWaiter } from '../domain/reservations.js';
-import { UnavailableError } from '../errors.js';
+import { DependencyError, dependencyCall } from '../errors.js';
 import type { Logger } from '../logger.js';
 
 const nanos = (ms: number) => ms * 1_000_000;
@@ -151,16 +151,18 @@ export class JetStreamQueue implements RequestQueue {
         },
       );
     } catch (err) {
-      throw new UnavailableError('the queue did not acknowledge the request; retry', 1, {
+      throw new DependencyError('nats', 'the queue did not acknowledge the request; retry', {
         cause: err,
       });
     }
   }
 
-  async pendingFor(eventId: string): Promise<number> {
-    const subject = requestSubject(this.s.subjectPrefix, eventId);
-    const info = await this.jsm.streams.info(this.s.stream, { subjects_filter: subject });
-    return info.state.subjects?.[subject] ?? 0;
+  pendingFor(eventId: string): Promise<number> {
+    return dependencyCall('nats', 'pendingFor', async () => {
+      const subject = requestSubject(this.s.subjectPrefix, eventId);
+      const info = await this.jsm.streams.info(this.s.stream, { subjects_filter: subject });
+      return info.state.subjects?.[subject] ?? 0;
+    });
   }
 }
 
