@@ -56,7 +56,7 @@ export const ERROR_CODES = {
   uri_too_long: {
     status: 414,
     title: 'The URL is too long',
-    when: 'the request line is longer than the server reads',
+    when: 'the URL is longer than 2048 characters (or than the HTTP parser reads)',
   },
   unsupported_media_type: {
     status: 415,
@@ -228,4 +228,14 @@ export class PoisonMessageError extends Error {
   ) {
     super(message, options);
   }
+}
+
+/** The README's table of error codes, as Markdown (test/docs.test.ts keeps the README equal to it). */
+export function errorCodesMarkdown(): string {
+  const lines = ['| code | status | when |', '|---|---|---|'];
+  for (const code of errorCodes) {
+    const { status, when } = ERROR_CODES[code];
+    lines.push(`| \`${code}\` | ${status} | ${when} |`);
+  }
+  return lines.join('\n');
 }

@@ -204,7 +204,7 @@ if (isMain(import.meta.url)) {
     process.exit(0);
   }
   start().then(
-    (svc) => stopOnSignals(svc.stop),
+    (svc) => stopOnSignals(svc.stop, svc.config.SHUTDOWN_TIMEOUT_MS),
     (err: unknown) => {
       // Config errors carry their own clear message; print it plainly too.
       process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);

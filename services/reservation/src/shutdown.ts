@@ -52,10 +52,17 @@ export function gracefulStop(d: ShutdownDeps): () => Promise<void> {
     })());
 }
 
-/** Stops on SIGTERM / SIGINT and exits 0 when the stop completed, 1 when it failed. */
-export function stopOnSignals(stop: () => Promise<void>): void {
+/** After the stop timeout, this long more for closing connections before the process exits. */
+export const EXIT_MARGIN_MS = 5000;
+
+/**
+ * Stops on SIGTERM / SIGINT and exits 0 when the stop completed, 1 when it failed or when it did
+ * not end within `timeoutMs` + EXIT_MARGIN_MS (the pod's grace period is set above that).
+ */
+export function stopOnSignals(stop: () => Promise<void>, timeoutMs: number): void {
   for (const sig of ['SIGTERM', 'SIGINT'] as const) {
     process.once(sig, () => {
+      setTimeout(() => process.exit(1), timeoutMs + EXIT_MARGIN_MS).unref();
       stop().then(
         () => process.exit(0),
         () => process.exit(1),
