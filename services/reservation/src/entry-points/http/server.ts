@@ -91,6 +91,7 @@ export async function listen(app: Express, o: ListenOptions): Promise<Server> {
     res
       .writeHead(p.status, {
         'Content-Type': 'application/problem+json',
+        'Content-Length': Buffer.byteLength(p.body),
         'X-Request-Id': requestId,
         Connection: 'close',
       })
