@@ -3,12 +3,11 @@
 // `--help` prints the configuration table, `--config-markdown` the README's copy of it.
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { DestinationStream } from 'pino';
 import { JetStreamBatches } from './adapters/jetstream-consumer.js';
 import {
   connectNats,
-  ensureStreamAndConsumer,
+  ensureStreamAndConsumerWithRetry,
   jetstreamManager,
   JetStreamQueue,
   NatsDecisionBus,
@@ -81,17 +80,7 @@ export async function start(
     maxAckPending: config.MAX_ACK_PENDING,
     publishTimeoutMs: config.PUBLISH_TIMEOUT_MS,
   };
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await ensureStreamAndConsumer(jsm, settings);
-      break;
-    } catch (err) {
-      if (attempt >= 30)
-        throw new Error('could not create the JetStream stream and consumer', { cause: err });
-      log.warn({ err, attempt }, 'jetstream not ready; retrying');
-      await sleep(1000);
-    }
-  }
+  await ensureStreamAndConsumerWithRetry(jsm, settings, log);
 
   const catalog = new Catalog(store, {
     missTtlMs: config.EVENT_CACHE_MISS_MS,

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   AckPolicy,
   DeliverPolicy,
@@ -125,6 +126,31 @@ export async function ensureStreamAndConsumer(
   } catch (err) {
     if (!isApiError(err, JetStreamApiCodes.ConsumerNotFound)) throw err;
     await jsm.consumers.add(s.stream, consumer);
+  }
+}
+
+/**
+ * ensureStreamAndConsumer, retried once a second while NATS is starting (JetStream answers only
+ * once its storage is ready); throws after `attempts` tries with the last error as cause.
+ */
+export async function ensureStreamAndConsumerWithRetry(
+  jsm: JetStreamManager,
+  s: JetStreamSettings,
+  log: Logger,
+  attempts = 30,
+): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await ensureStreamAndConsumer(jsm, s);
+      return;
+    } catch (err) {
+      if (attempt >= attempts)
+        throw new DependencyError('nats', 'could not create the JetStream stream and consumer', {
+          cause: err,
+        });
+      log.warn({ err, attempt }, 'jetstream not ready; retrying');
+      await sleep(1000);
+    }
   }
 }
 
