@@ -24,6 +24,29 @@ export default tseslint.config(
     },
   },
   {
+    // The reservation service's domain knows no framework, driver or telemetry library: entry
+    // points and adapters translate (services/reservation/src/domain/boundary.test.ts plants an
+    // import to prove this block fails).
+    files: ['services/reservation/src/domain/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: ['express', 'ioredis', 'pg', 'prom-client', 'pino'].map((name) => ({
+            name,
+            message: 'domain/ talks to the outside through ports (model.ts), not libraries',
+          })),
+          patterns: [
+            {
+              group: ['@nats-io/*', 'pino/*', 'pg/*', 'express/*', 'prom-client/*'],
+              message: 'domain/ talks to the outside through ports (model.ts), not libraries',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['**/*.js', '**/*.mjs'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
   },

@@ -1,5 +1,13 @@
 export { start, type Service } from './main.js';
-export { loadConfig, configDocs, ConfigError, type Config } from './config.js';
+export {
+  loadConfig,
+  configDocs,
+  configTable,
+  configMarkdown,
+  ConfigError,
+  type Config,
+} from './config.js';
 export { migrate, migrationsDir } from './migrate.js';
-export { reservationId } from './ids.js';
-export { openApiDocument } from './http/openapi.js';
+export { reservationId } from './domain/ids.js';
+export { ERROR_CODES, errorCodes, type ErrorCode } from './errors.js';
+export { openApiDocument } from './entry-points/http/openapi.js';

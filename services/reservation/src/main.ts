@@ -1,11 +1,13 @@
 // Wiring only: builds the adapters, use cases and entry points from the config, and exposes
-// start()/stop(). `node dist/main.js` runs start() and stops gracefully on SIGTERM/SIGINT.
+// start()/stop(). `node dist/main.js` runs start() and stops gracefully on SIGTERM/SIGINT;
+// `--help` prints the configuration table, `--config-markdown` the README's copy of it.
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
+import type { DestinationStream } from 'pino';
+import { JetStreamBatches } from './adapters/jetstream-consumer.js';
 import {
   connectNats,
-  ensureStreamAndConsumer,
+  ensureStreamAndConsumerWithRetry,
   jetstreamManager,
   JetStreamQueue,
   NatsDecisionBus,
@@ -14,17 +16,20 @@ import {
 } from './adapters/nats.js';
 import { createPool, PgEventStore } from './adapters/postgres.js';
 import { createRedis, RedisAdmission } from './adapters/redis.js';
-import { loadConfig, type Config } from './config.js';
+import { configMarkdown, helpText, loadConfig, secretValues, type Config } from './config.js';
 import { Catalog } from './domain/catalog.js';
 import { Decider } from './domain/decide.js';
 import { Events } from './domain/events.js';
 import { Reconciler } from './domain/reconciler.js';
 import { Reservations } from './domain/reservations.js';
-import { createApp, type Readiness } from './http/app.js';
+import { createApp } from './entry-points/http/app.js';
+import { listen } from './entry-points/http/server.js';
+import { Worker } from './entry-points/jetstream/worker.js';
 import { isMain } from './is-main.js';
 import { createLogger } from './logger.js';
 import { Metrics } from './metrics.js';
-import { Worker } from './worker.js';
+import { readinessCheck, refreshEvery } from './readiness.js';
+import { gracefulStop, stopOnSignals } from './shutdown.js';
 
 export interface Service {
   /** The port the HTTP server is bound to (useful with PORT=0). */
@@ -35,13 +40,24 @@ export interface Service {
   stop(): Promise<void>;
 }
 
-const within = <T>(p: Promise<T>, ms: number): Promise<T> =>
-  Promise.race([p, sleep(ms).then(() => Promise.reject(new Error(`no answer within ${ms} ms`)))]);
+/** Options for tests; production runs with none. */
+export interface StartOptions {
+  /** Where log lines go instead of stdout. */
+  logDestination?: DestinationStream;
+}
 
 /** Starts the service with the environment's config, overridden by `overrides` (tests). */
-export async function start(overrides: Partial<Config> = {}): Promise<Service> {
+export async function start(
+  overrides: Partial<Config> = {},
+  options: StartOptions = {},
+): Promise<Service> {
   const config = loadConfig(undefined, overrides);
-  const log = createLogger(config.LOG_LEVEL);
+  const log = createLogger(config.LOG_LEVEL, {
+    secrets: secretValues(config),
+    ...(options.logDestination ? { destination: options.logDestination } : {}),
+  });
+  // The effective settings, once: secrets are redacted by the logger (paths and values).
+  log.info({ config }, 'configuration');
   const metrics = new Metrics();
   const api = config.ROLE !== 'worker';
   const worker = config.ROLE !== 'api';
@@ -64,28 +80,17 @@ export async function start(overrides: Partial<Config> = {}): Promise<Service> {
     maxAckPending: config.MAX_ACK_PENDING,
     publishTimeoutMs: config.PUBLISH_TIMEOUT_MS,
   };
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await ensureStreamAndConsumer(jsm, settings);
-      break;
-    } catch (err) {
-      if (attempt >= 30)
-        throw new Error('could not create the JetStream stream and consumer', { cause: err });
-      log.warn({ err, attempt }, 'jetstream not ready; retrying');
-      await sleep(1000);
-    }
-  }
+  await ensureStreamAndConsumerWithRetry(jsm, settings, log);
 
   const catalog = new Catalog(store, {
     missTtlMs: config.EVENT_CACHE_MISS_MS,
     notFullTtlMs: config.SOLD_OUT_CHECK_MS,
   });
   const queue = new JetStreamQueue(nc, jsm, settings);
-  const bus = new NatsDecisionBus(nc, config.SUBJECT_PREFIX);
   const reconciler = new Reconciler({
     store,
     admission,
-    metrics,
+    report: metrics.reconcileReport(),
     log,
     intervalMs: config.RECONCILE_INTERVAL_MS,
     graceMs: config.RECONCILE_GRACE_MS,
@@ -120,14 +125,11 @@ export async function start(overrides: Partial<Config> = {}): Promise<Service> {
       },
     });
     consumerWorker = new Worker({
-      nc,
-      jsm,
-      settings,
-      batchSize: config.BATCH_SIZE,
+      source: new JetStreamBatches(nc, jsm, settings, { batchSize: config.BATCH_SIZE, log }),
       nakDelayMs: config.NAK_DELAY_MS,
       decider,
       admission,
-      bus,
+      bus: new NatsDecisionBus(nc, config.SUBJECT_PREFIX),
       reconciler,
       metrics,
       log,
@@ -137,79 +139,61 @@ export async function start(overrides: Partial<Config> = {}): Promise<Service> {
   }
 
   let stopping = false;
-  const readiness = async (): Promise<Readiness> => {
-    const check = async (name: string, f: () => Promise<unknown>) => {
-      const ok = await within(f(), 1500).then(
-        () => true,
-        () => false,
-      );
-      metrics.dependencyUp.set({ dependency: name }, ok ? 1 : 0);
-      return [name, ok] as const;
-    };
-    const checks = Object.fromEntries(
-      await Promise.all([
-        check('postgres', () => store.ping()),
-        check('redis', () => admission.ping()),
-        check('nats', () => nc.flush()),
-      ]),
-    ) as Record<string, boolean>;
-    if (consumerWorker) checks.consumer = consumerWorker.ready;
-    if (stopping) checks.accepting = false;
-    return { ready: Object.values(checks).every(Boolean), checks };
-  };
-  const healthTimer = setInterval(() => void readiness(), 5000);
-  healthTimer.unref();
+  const readiness = readinessCheck({
+    dependencies: {
+      postgres: () => store.ping(),
+      redis: () => admission.ping(),
+      nats: () => nc.flush(),
+    },
+    ...(consumerWorker ? { consumerReady: () => consumerWorker.ready } : {}),
+    stopping: () => stopping,
+    metrics,
+  });
+  const stopRefresh = refreshEvery(readiness, 5000);
 
   const app = createApp({ config, log, metrics, events, reservations, readiness });
-  const server: Server = await new Promise((resolve, reject) => {
-    const s = app.listen(config.PORT, (err?: Error) => (err ? reject(err) : resolve(s)));
-  });
-  server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 66_000;
+  const server: Server = await listen(app, { port: config.PORT, log, metrics });
   const port = (server.address() as AddressInfo).port;
   log.info(
     { port, role: config.ROLE, stream: config.STREAM_NAME, consumer: config.CONSUMER_NAME },
     `reservation service listening on port ${port}`,
   );
 
-  let stopped: Promise<void> | undefined;
-  const stop = () =>
-    (stopped ??= (async () => {
+  const stop = gracefulStop({
+    server,
+    log,
+    timeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+    beginStopping: () => {
       stopping = true;
-      log.info('stopping: no new connections, finishing in-flight work');
-      clearInterval(healthTimer);
-      const closed = new Promise<void>((r) => server.close(() => r()));
-      // Keep-alive connections close as soon as their last response is out.
-      const idle = setInterval(() => server.closeIdleConnections(), 100);
-      server.closeIdleConnections();
-      // Waiting clients get their "still pending" answer now rather than at their deadline.
-      waiter?.stop();
-      const force = setTimeout(() => server.closeAllConnections(), config.SHUTDOWN_TIMEOUT_MS);
-      await Promise.all([closed, consumerWorker?.stop()]);
-      clearTimeout(force);
-      clearInterval(idle);
+    },
+    releaseWaiters: () => waiter?.stop(),
+    stopWorker: async () => consumerWorker?.stop(),
+    stopTimers: () => {
+      stopRefresh();
       reconciler.stop();
-      await nc.drain().catch(() => undefined);
-      await redis.quit().catch(() => redis.disconnect());
-      await pool.end().catch(() => undefined);
-      log.info('stopped');
-    })());
+    },
+    closers: [
+      () => nc.drain(),
+      () => redis.quit().catch(() => redis.disconnect()),
+      () => pool.end(),
+    ],
+  });
 
   return { port, config, metrics, stop };
 }
 
 if (isMain(import.meta.url)) {
+  if (process.argv.includes('--help') || process.argv.includes('-h')) {
+    process.stdout.write(helpText());
+    process.exit(0);
+  }
+  if (process.argv.includes('--config-markdown')) {
+    // The README's configuration table, to paste when a setting changes.
+    process.stdout.write(`${configMarkdown()}\n`);
+    process.exit(0);
+  }
   start().then(
-    (svc) => {
-      for (const sig of ['SIGTERM', 'SIGINT'] as const) {
-        process.once(sig, () => {
-          svc.stop().then(
-            () => process.exit(0),
-            () => process.exit(1),
-          );
-        });
-      }
-    },
+    (svc) => stopOnSignals(svc.stop, svc.config.SHUTDOWN_TIMEOUT_MS),
     (err: unknown) => {
       // Config errors carry their own clear message; print it plainly too.
       process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);

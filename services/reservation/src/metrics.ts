@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { ReconcileReport } from './domain/model.js';
 
 const latencyBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
@@ -88,6 +89,12 @@ export class Metrics {
     labelNames: ['kind'] as const,
     registers: [this.registry],
   });
+  readonly parserRefusals = new Counter({
+    name: 'flashsale_http_parser_refusals_total',
+    help: "Requests Node's HTTP parser refused before routing (answered from the clientError handler), by status.",
+    labelNames: ['status'] as const,
+    registers: [this.registry],
+  });
   readonly drift = new Gauge({
     name: 'flashsale_redis_drift',
     help: 'Redis remaining minus (capacity - sold - young in-flight holders), per recently active event.',
@@ -97,5 +104,15 @@ export class Metrics {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'flashsale_process_' });
+  }
+
+  /** The reconciler's reporting port, written to these metrics. */
+  reconcileReport(): ReconcileReport {
+    return {
+      drift: (eventId, value) => this.drift.set({ event_id: eventId }, value),
+      forget: (eventId) => this.drift.remove({ event_id: eventId }),
+      rebuilt: () => this.redisRebuilds.inc(),
+      corrected: (kind, count) => this.reconcileCorrections.inc({ kind }, count),
+    };
   }
 }

@@ -2,7 +2,7 @@
 // before the pods roll). Safe to run concurrently: node-pg-migrate takes an advisory lock.
 import { fileURLToPath } from 'node:url';
 import { runner } from 'node-pg-migrate';
-import { loadConfig } from './config.js';
+import { loadConfig, secretValues } from './config.js';
 import { createLogger, type Logger } from './logger.js';
 import { isMain } from './is-main.js';
 
@@ -29,7 +29,7 @@ export async function migrate(databaseUrl: string, log: Logger): Promise<string[
 
 if (isMain(import.meta.url)) {
   const config = loadConfig();
-  const log = createLogger(config.LOG_LEVEL);
+  const log = createLogger(config.LOG_LEVEL, { secrets: secretValues(config) });
   migrate(config.DATABASE_URL, log).then(
     (names) => log.info({ applied: names }, `migrations done (${names.length} applied)`),
     (err: unknown) => {

@@ -1,6 +1,7 @@
 // Every endpoint, happy and sad, against a real service on real Postgres, Redis and NATS.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { reservationId } from '../src/ids.js';
+import { reservationId } from '../src/domain/ids.js';
 import { ADMIN_TOKEN, TestEnv } from './support/env.js';
 import { http } from './support/http.js';
 import { createEvent } from './support/events.js';
@@ -87,10 +88,13 @@ describe('events', () => {
     const r1 = await http(`${base}/v1/events/${later.id}/reservations`, { body: { userId: 'u1' } });
     expect([r1.status, r1.body.code]).toEqual([409, 'sale_not_open']);
     expect((await http(`${base}/v1/events/${later.id}`)).body.state).toBe('scheduled');
+    // A sale that is over cannot be created (400): make one that ends in a moment, and let it end.
+    const endsAt = Date.now() + 1000;
     const over = await createEvent(base, {
       saleStartsAt: new Date(Date.now() - 2 * hour).toISOString(),
-      saleEndsAt: new Date(Date.now() - hour).toISOString(),
+      saleEndsAt: new Date(endsAt).toISOString(),
     });
+    await sleep(Math.max(0, endsAt - Date.now()) + 50);
     const r2 = await http(`${base}/v1/events/${over.id}/reservations`, { body: { userId: 'u1' } });
     expect([r2.status, r2.body.code]).toEqual([409, 'sale_closed']);
     expect((await http(`${base}/v1/events/${over.id}`)).body.state).toBe('closed');

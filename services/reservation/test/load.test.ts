@@ -3,7 +3,7 @@
 // are sold, and I1-I6 hold from both sides (what clients were told, and the databases).
 import { Client, crowd, runCrowd, tally, verifySale } from '@flashsale/invariants';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { reservationId } from '../src/ids.js';
+import { reservationId } from '../src/domain/ids.js';
 import { ADMIN_TOKEN, TestEnv } from './support/env.js';
 import { createEvent, drained } from './support/events.js';
 

@@ -2,8 +2,9 @@
 // document's schema for that path, method, status and media type.
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { reservationId } from '../src/ids.js';
+import { reservationId } from '../src/domain/ids.js';
 import { ADMIN_TOKEN, TestEnv } from './support/env.js';
 import { http, type HttpAnswer } from './support/http.js';
 import { createEvent } from './support/events.js';
@@ -129,10 +130,13 @@ describe('the OpenAPI document', () => {
       saleStartsAt: new Date(Date.now() + 3600_000).toISOString(),
     });
     await call('POST', `/v1/events/${later.id}/reservations`, { body: { userId: 'u' } });
+    // A sale that is over cannot be created (400): make one that ends in a moment, and let it end.
+    const endsAt = Date.now() + 1000;
     const over = await createEvent(base, {
       saleStartsAt: new Date(Date.now() - 7200_000).toISOString(),
-      saleEndsAt: new Date(Date.now() - 3600_000).toISOString(),
+      saleEndsAt: new Date(endsAt).toISOString(),
     });
+    await sleep(Math.max(0, endsAt - Date.now()) + 50);
     await call('POST', `/v1/events/${over.id}/reservations`, { body: { userId: 'u' } });
     await call('GET', `/v1/events/${id}/audit`, { token: ADMIN_TOKEN });
     await call('GET', `/v1/events/${id}/audit`);

@@ -3,7 +3,7 @@
 // nobody is told anything untrue, nothing is oversold and nothing is undersold.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createRedis, RedisAdmission } from '../src/adapters/redis.js';
-import { reservationId } from '../src/ids.js';
+import { reservationId } from '../src/domain/ids.js';
 import { ADMIN_TOKEN, TestEnv } from './support/env.js';
 import { http } from './support/http.js';
 import { createEvent, drained } from './support/events.js';

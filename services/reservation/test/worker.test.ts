@@ -11,8 +11,8 @@ import {
 } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { reservationId } from '../src/ids.js';
-import { parseRequest } from '../src/worker.js';
+import { reservationId } from '../src/domain/ids.js';
+import { parseRequest } from '../src/entry-points/jetstream/worker.js';
 import { TestEnv, env } from './support/env.js';
 import { http } from './support/http.js';
 import { createEvent } from './support/events.js';

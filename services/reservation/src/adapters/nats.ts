@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   AckPolicy,
   DeliverPolicy,
@@ -22,7 +23,7 @@ import type {
   ReservationRequest,
 } from '../domain/model.js';
 import type { DecisionWaiter } from '../domain/reservations.js';
-import { UnavailableError } from '../errors.js';
+import { DependencyError, dependencyCall } from '../errors.js';
 import type { Logger } from '../logger.js';
 
 const nanos = (ms: number) => ms * 1_000_000;
@@ -128,6 +129,31 @@ export async function ensureStreamAndConsumer(
   }
 }
 
+/**
+ * ensureStreamAndConsumer, retried once a second while NATS is starting (JetStream answers only
+ * once its storage is ready); throws after `attempts` tries with the last error as cause.
+ */
+export async function ensureStreamAndConsumerWithRetry(
+  jsm: JetStreamManager,
+  s: JetStreamSettings,
+  log: Logger,
+  attempts = 30,
+): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await ensureStreamAndConsumer(jsm, s);
+      return;
+    } catch (err) {
+      if (attempt >= attempts)
+        throw new DependencyError('nats', 'could not create the JetStream stream and consumer', {
+          cause: err,
+        });
+      log.warn({ err, attempt }, 'jetstream not ready; retrying');
+      await sleep(1000);
+    }
+  }
+}
+
 /** The JetStream adapter for accepted requests. */
 export class JetStreamQueue implements RequestQueue {
   private readonly js: JetStreamClient;
@@ -151,16 +177,18 @@ export class JetStreamQueue implements RequestQueue {
         },
       );
     } catch (err) {
-      throw new UnavailableError('the queue did not acknowledge the request; retry', 1, {
+      throw new DependencyError('nats', 'the queue did not acknowledge the request; retry', {
         cause: err,
       });
     }
   }
 
-  async pendingFor(eventId: string): Promise<number> {
-    const subject = requestSubject(this.s.subjectPrefix, eventId);
-    const info = await this.jsm.streams.info(this.s.stream, { subjects_filter: subject });
-    return info.state.subjects?.[subject] ?? 0;
+  pendingFor(eventId: string): Promise<number> {
+    return dependencyCall('nats', 'pendingFor', async () => {
+      const subject = requestSubject(this.s.subjectPrefix, eventId);
+      const info = await this.jsm.streams.info(this.s.stream, { subjects_filter: subject });
+      return info.state.subjects?.[subject] ?? 0;
+    });
   }
 }
 

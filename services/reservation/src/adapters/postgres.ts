@@ -1,5 +1,6 @@
 import pg from 'pg';
 import type { EventStore, SaleEvent } from '../domain/model.js';
+import { DependencyError } from '../errors.js';
 
 interface EventRow {
   id: string;
@@ -33,8 +34,22 @@ export function createPool(url: string, max: number): pg.Pool {
 export class PgEventStore implements EventStore {
   constructor(private readonly pool: pg.Pool) {}
 
+  /** One statement; a failure becomes a DependencyError that names the call and keeps its cause. */
+  private async query<R extends pg.QueryResultRow>(
+    what: string,
+    text: string,
+    values: unknown[] = [],
+  ): Promise<pg.QueryResult<R>> {
+    try {
+      return await this.pool.query<R>(text, values);
+    } catch (err) {
+      throw new DependencyError('postgres', `${what} failed`, { cause: err });
+    }
+  }
+
   async createEvent(e: Omit<SaleEvent, 'createdAt'>): Promise<SaleEvent> {
-    const { rows } = await this.pool.query<EventRow>(
+    const { rows } = await this.query<EventRow>(
+      'createEvent',
       `insert into events (id, name, capacity, sale_starts_at, sale_ends_at)
        values ($1, $2, $3, $4, $5) returning *`,
       [e.id, e.name, e.capacity, e.saleStartsAt, e.saleEndsAt],
@@ -43,12 +58,15 @@ export class PgEventStore implements EventStore {
   }
 
   async getEvent(id: string): Promise<SaleEvent | null> {
-    const { rows } = await this.pool.query<EventRow>('select * from events where id = $1', [id]);
+    const { rows } = await this.query<EventRow>('getEvent', 'select * from events where id = $1', [
+      id,
+    ]);
     return rows[0] ? toEvent(rows[0]) : null;
   }
 
   async listEvents(limit: number): Promise<Array<SaleEvent & { sold: number }>> {
-    const { rows } = await this.pool.query<EventRow>(
+    const { rows } = await this.query<EventRow>(
+      'listEvents',
       'select * from events order by created_at desc, id limit $1',
       [limit],
     );
@@ -56,7 +74,8 @@ export class PgEventStore implements EventStore {
   }
 
   async counts(id: string): Promise<{ capacity: number; sold: number } | null> {
-    const { rows } = await this.pool.query<{ capacity: number; sold: number }>(
+    const { rows } = await this.query<{ capacity: number; sold: number }>(
+      'counts',
       'select capacity, sold from events where id = $1',
       [id],
     );
@@ -65,7 +84,8 @@ export class PgEventStore implements EventStore {
 
   async snapshot(id: string): Promise<{ capacity: number; sold: number; users: string[] } | null> {
     // One statement, one snapshot: sold and the holders agree.
-    const { rows } = await this.pool.query<{ capacity: number; sold: number; users: string[] }>(
+    const { rows } = await this.query<{ capacity: number; sold: number; users: string[] }>(
+      'snapshot',
       `select e.capacity, e.sold,
               coalesce((select array_agg(r.user_id) from reservations r where r.event_id = e.id), '{}') as users
          from events e where e.id = $1`,
@@ -76,7 +96,8 @@ export class PgEventStore implements EventStore {
 
   async existingHolders(eventId: string, userIds: string[]): Promise<Set<string>> {
     if (!userIds.length) return new Set();
-    const { rows } = await this.pool.query<{ user_id: string }>(
+    const { rows } = await this.query<{ user_id: string }>(
+      'existingHolders',
       'select user_id from reservations where event_id = $1 and user_id = any($2::text[])',
       [eventId, userIds],
     );
@@ -87,7 +108,9 @@ export class PgEventStore implements EventStore {
     eventId: string,
     winners: Array<{ reservationId: string; userId: string }>,
   ): Promise<{ confirmed: string[]; refused: string[]; sold: number; capacity: number }> {
-    const client = await this.pool.connect();
+    const client = await this.pool.connect().catch((err: unknown) => {
+      throw new DependencyError('postgres', 'connecting for commitWinners failed', { cause: err });
+    });
     try {
       await client.query('begin');
       // The row lock orders batches of one event across all workers.
@@ -130,9 +153,11 @@ export class PgEventStore implements EventStore {
       return { confirmed: [...had, ...inserted], refused, sold, capacity: row.capacity };
     } catch (err) {
       await client.query('rollback').catch(() => undefined);
-      throw new Error(`committing ${winners.length} winners of event ${eventId} failed`, {
-        cause: err,
-      });
+      throw new DependencyError(
+        'postgres',
+        `committing ${winners.length} winners of event ${eventId} failed`,
+        { cause: err },
+      );
     } finally {
       client.release();
     }
@@ -142,7 +167,8 @@ export class PgEventStore implements EventStore {
     eventId: string,
     userIds: string[],
   ): Promise<{ full: boolean; withRow: Set<string> }> {
-    const { rows } = await this.pool.query<{ full: boolean; with_row: string[] }>(
+    const { rows } = await this.query<{ full: boolean; with_row: string[] }>(
+      'losersCheck',
       `select e.sold >= e.capacity as full,
               coalesce((select array_agg(r.user_id) from reservations r
                          where r.event_id = e.id and r.user_id = any($2::text[])), '{}') as with_row
@@ -150,12 +176,13 @@ export class PgEventStore implements EventStore {
       [eventId, userIds],
     );
     const r = rows[0];
-    if (!r) throw new Error(`event ${eventId} vanished`);
+    if (!r) throw new DependencyError('postgres', `event ${eventId} vanished`);
     return { full: r.full, withRow: new Set(r.with_row) };
   }
 
   async findReservation(id: string): Promise<{ eventId: string; userId: string } | null> {
-    const { rows } = await this.pool.query<{ event_id: string; user_id: string }>(
+    const { rows } = await this.query<{ event_id: string; user_id: string }>(
+      'findReservation',
       'select event_id, user_id from reservations where id = $1',
       [id],
     );
@@ -163,7 +190,7 @@ export class PgEventStore implements EventStore {
   }
 
   async listEventIds(): Promise<string[]> {
-    const { rows } = await this.pool.query<{ id: string }>('select id from events');
+    const { rows } = await this.query<{ id: string }>('listEventIds', 'select id from events');
     return rows.map((r) => r.id);
   }
 
@@ -173,12 +200,13 @@ export class PgEventStore implements EventStore {
     reservations: number;
     duplicateHolders: number;
   } | null> {
-    const { rows } = await this.pool.query<{
+    const { rows } = await this.query<{
       capacity: number;
       sold: number;
       reservations: number;
       duplicate_holders: number;
     }>(
+      'audit',
       `select e.capacity, e.sold,
               (select count(*)::int from reservations r where r.event_id = e.id) as reservations,
               (select count(*)::int from (select user_id from reservations r where r.event_id = e.id
@@ -198,6 +226,6 @@ export class PgEventStore implements EventStore {
   }
 
   async ping(): Promise<void> {
-    await this.pool.query('select 1');
+    await this.query('ping', 'select 1');
   }
 }

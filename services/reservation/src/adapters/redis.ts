@@ -6,6 +6,7 @@ import type {
   ReservationRecord,
   ReservationStatus,
 } from '../domain/model.js';
+import { dependencyCall } from '../errors.js';
 
 // Keys of one event share the hash tag {evt:<id>}, so the scripts stay valid on a Redis Cluster.
 const remainingKey = (id: string) => `{evt:${id}}:remaining`;
@@ -151,113 +152,131 @@ export class RedisAdmission implements AdmissionFilter {
     this.scripts = redis as unknown as Scripts;
   }
 
-  async admit(
+  admit(
     eventId: string,
     users: string[],
     adopt: string[],
     nowMs: number,
   ): Promise<AdmitResult[] | null> {
-    if (!users.length && !adopt.length) return [];
-    const r = await this.scripts.fsAdmit(
-      remainingKey(eventId),
-      holdersKey(eventId),
-      nowMs,
-      adopt.length,
-      ...adopt,
-      ...users,
-    );
-    if (!Array.isArray(r)) return null;
-    return r.map((c) => CODES[c]!);
+    return dependencyCall('redis', 'admit', async () => {
+      if (!users.length && !adopt.length) return [];
+      const r = await this.scripts.fsAdmit(
+        remainingKey(eventId),
+        holdersKey(eventId),
+        nowMs,
+        adopt.length,
+        ...adopt,
+        ...users,
+      );
+      if (!Array.isArray(r)) return null;
+      return r.map((c) => CODES[c]!);
+    });
   }
 
-  async release(eventId: string, users: string[]): Promise<void> {
-    if (users.length) await this.redis.hdel(holdersKey(eventId), ...users);
+  release(eventId: string, users: string[]): Promise<void> {
+    return dependencyCall('redis', 'release', async () => {
+      if (users.length) await this.redis.hdel(holdersKey(eventId), ...users);
+    });
   }
 
-  async reconcile(
+  reconcile(
     eventId: string,
     capacity: number,
     pgUsers: string[],
     nowMs: number,
     graceMs: number,
   ): Promise<ReconcileResult> {
-    const [rebuilt, added, released, remaining, young] = await this.scripts.fsReconcile(
-      remainingKey(eventId),
-      holdersKey(eventId),
-      capacity,
-      nowMs,
-      graceMs,
-      ...pgUsers,
-    );
-    return {
-      rebuilt: rebuilt === 1,
-      added: added ?? 0,
-      released: released ?? 0,
-      remaining: remaining ?? 0,
-      youngInFlight: young ?? 0,
-    };
+    return dependencyCall('redis', 'reconcile', async () => {
+      const [rebuilt, added, released, remaining, young] = await this.scripts.fsReconcile(
+        remainingKey(eventId),
+        holdersKey(eventId),
+        capacity,
+        nowMs,
+        graceMs,
+        ...pgUsers,
+      );
+      return {
+        rebuilt: rebuilt === 1,
+        added: added ?? 0,
+        released: released ?? 0,
+        remaining: remaining ?? 0,
+        youngInFlight: young ?? 0,
+      };
+    });
   }
 
-  async remaining(eventId: string): Promise<number | null> {
-    const v = await this.redis.get(remainingKey(eventId));
-    return v === null ? null : Number(v);
+  remaining(eventId: string): Promise<number | null> {
+    return dependencyCall('redis', 'remaining', async () => {
+      const v = await this.redis.get(remainingKey(eventId));
+      return v === null ? null : Number(v);
+    });
   }
 
-  async peek(
+  peek(
     eventId: string,
     rid: string,
   ): Promise<{ remaining: number | null; record: ReservationRecord | null }> {
-    const res = await this.redis
-      .pipeline()
-      .get(remainingKey(eventId))
-      .hgetall(recordKey(rid))
-      .exec();
-    if (!res) throw new Error('redis pipeline aborted');
-    const [[e1, rem], [e2, h]] = res as [
-      [Error | null, string | null],
-      [Error | null, Record<string, string>],
-    ];
-    if (e1) throw e1;
-    if (e2) throw e2;
-    return { remaining: rem === null ? null : Number(rem), record: toRecord(rid, h) };
+    return dependencyCall('redis', 'peek', async () => {
+      const res = await this.redis
+        .pipeline()
+        .get(remainingKey(eventId))
+        .hgetall(recordKey(rid))
+        .exec();
+      if (!res) throw new Error('redis pipeline aborted');
+      const [[e1, rem], [e2, h]] = res as [
+        [Error | null, string | null],
+        [Error | null, Record<string, string>],
+      ];
+      if (e1) throw e1;
+      if (e2) throw e2;
+      return { remaining: rem === null ? null : Number(rem), record: toRecord(rid, h) };
+    });
   }
 
-  async getRecord(rid: string): Promise<ReservationRecord | null> {
-    return toRecord(rid, await this.redis.hgetall(recordKey(rid)));
+  getRecord(rid: string): Promise<ReservationRecord | null> {
+    return dependencyCall('redis', 'getRecord', async () => {
+      return toRecord(rid, await this.redis.hgetall(recordKey(rid)));
+    });
   }
 
-  async recordAccepted(rec: ReservationRecord): Promise<void> {
-    await this.scripts.fsRecordAccepted(
-      recordKey(rec.reservationId),
-      rec.eventId,
-      rec.userId,
-      rec.acceptedAt ?? Date.now(),
-      this.recordTtlSec,
-    );
+  recordAccepted(rec: ReservationRecord): Promise<void> {
+    return dependencyCall('redis', 'recordAccepted', async () => {
+      await this.scripts.fsRecordAccepted(
+        recordKey(rec.reservationId),
+        rec.eventId,
+        rec.userId,
+        rec.acceptedAt ?? Date.now(),
+        this.recordTtlSec,
+      );
+    });
   }
 
-  async recordDecisions(recs: ReservationRecord[]): Promise<void> {
-    if (!recs.length) return;
-    const p = this.redis.pipeline();
-    for (const r of recs) {
-      const k = recordKey(r.reservationId);
-      p.hset(k, {
-        status: r.status,
-        eventId: r.eventId,
-        userId: r.userId,
-        ...(r.acceptedAt ? { acceptedAt: String(r.acceptedAt) } : {}),
-      });
-      if (r.reason) p.hset(k, 'reason', r.reason);
-      else p.hdel(k, 'reason');
-      p.expire(k, this.recordTtlSec);
-    }
-    const res = await p.exec();
-    const failed = res?.find(([err]) => err);
-    if (!res || failed)
-      throw new Error('recording decisions in redis failed', { cause: failed?.[0] });
+  recordDecisions(recs: ReservationRecord[]): Promise<void> {
+    return dependencyCall('redis', 'recordDecisions', async () => {
+      if (!recs.length) return;
+      const p = this.redis.pipeline();
+      for (const r of recs) {
+        const k = recordKey(r.reservationId);
+        p.hset(k, {
+          status: r.status,
+          eventId: r.eventId,
+          userId: r.userId,
+          ...(r.acceptedAt ? { acceptedAt: String(r.acceptedAt) } : {}),
+        });
+        if (r.reason) p.hset(k, 'reason', r.reason);
+        else p.hdel(k, 'reason');
+        p.expire(k, this.recordTtlSec);
+      }
+      const res = await p.exec();
+      const failed = res?.find(([err]) => err);
+      if (!res || failed)
+        throw new Error('recording decisions in redis failed', { cause: failed?.[0] });
+    });
   }
 
-  async ping(): Promise<void> {
-    await this.redis.ping();
+  ping(): Promise<void> {
+    return dependencyCall('redis', 'ping', async () => {
+      await this.redis.ping();
+    });
   }
 }

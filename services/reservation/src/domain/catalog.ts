@@ -1,5 +1,11 @@
-import { eventTag, tagOfReservation } from '../ids.js';
+import { eventTag, tagOfReservation } from './ids.js';
 import type { EventStore, SaleEvent } from './model.js';
+
+/** The store methods the catalog reads. */
+export type CatalogStore = Pick<
+  EventStore,
+  'getEvent' | 'listEventIds' | 'counts' | 'snapshot' | 'existingHolders'
+>;
 
 /** Above this capacity the frozen holder set is not kept in memory; holders are asked per user. */
 const FROZEN_SET_MAX = 200_000;
@@ -27,7 +33,7 @@ export class Catalog {
   private tagsLoadedAt = 0;
 
   constructor(
-    private readonly store: EventStore,
+    private readonly store: CatalogStore,
     private readonly opts: { missTtlMs: number; notFullTtlMs: number },
   ) {}
 

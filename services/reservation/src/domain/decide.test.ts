@@ -1,17 +1,19 @@
 // The Decider's rules with in-memory ports: what it does with each message, whatever Redis says.
-import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { reservationId } from '../ids.js';
-import { Catalog } from './catalog.js';
-import { Decider } from './decide.js';
-import type { AdmissionFilter, AdmitResult, EventStore, ReservationRequest } from './model.js';
+import { Catalog, type CatalogStore } from './catalog.js';
+import { Decider, type DecideDeps } from './decide.js';
+import { reservationId } from './ids.js';
+import type { AdmitResult, Log, ReservationRequest } from './model.js';
+
+const silent: Log = { debug() {}, info() {}, warn() {}, error() {} };
 
 const EVENT = '6f1c1f9e-2f2e-4c55-9d2a-000000000001';
 
 /** Postgres in memory: capacity, rows, and an optional refusal of the next commit. */
 function fakeStore(capacity: number, rows: string[] = []) {
   const held = new Set(rows);
-  const store: Partial<EventStore> = {
+  const store: CatalogStore & DecideDeps['store'] = {
+    listEventIds: async () => [EVENT],
     getEvent: async (id) =>
       id === EVENT
         ? { id, name: 'e', capacity, saleStartsAt: null, saleEndsAt: null, createdAt: new Date() }
@@ -36,14 +38,14 @@ function fakeStore(capacity: number, rows: string[] = []) {
       withRow: new Set(users.filter((u) => held.has(u))),
     }),
   };
-  return { store: store as EventStore, held };
+  return { store, held };
 }
 
 /** Redis in memory, or one that always answers `forced`. */
 function fakeAdmission(remaining: number | null, forced?: AdmitResult) {
   const holders = new Set<string>();
   const released: string[] = [];
-  const admission: Partial<AdmissionFilter> = {
+  const admission: DecideDeps['admission'] = {
     admit: async (_e, users, adopt) => {
       if (remaining === null) return null;
       for (const u of adopt) {
@@ -66,7 +68,7 @@ function fakeAdmission(remaining: number | null, forced?: AdmitResult) {
       released.push(...users);
     },
   };
-  return { admission: admission as AdmissionFilter, holders, released, remaining: () => remaining };
+  return { admission, holders, released, remaining: () => remaining };
 }
 
 function setup(opts: {
@@ -84,7 +86,7 @@ function setup(opts: {
     catalog,
     store,
     admission: redis.admission,
-    log: pino({ level: 'silent' }),
+    log: silent,
     kick: (id) => kicked.push(id),
     rebuild: async () => {
       rebuilt++;

@@ -1,8 +1,8 @@
-import type { Logger } from '../logger.js';
 import type { Catalog } from './catalog.js';
 import type {
   AdmissionFilter,
   EventStore,
+  Log,
   ReservationRecord,
   ReservationRequest,
 } from './model.js';
@@ -14,10 +14,10 @@ export type Verdict =
   | { action: 'term'; reason: 'unknown_event' };
 
 export interface DecideDeps {
-  catalog: Catalog;
-  store: EventStore;
-  admission: AdmissionFilter;
-  log: Logger;
+  catalog: Pick<Catalog, 'event' | 'isSoldOut' | 'holds' | 'noteCounts'>;
+  store: Pick<EventStore, 'existingHolders' | 'commitWinners' | 'losersCheck'>;
+  admission: Pick<AdmissionFilter, 'admit' | 'release'>;
+  log: Log;
   /** Asks the reconciler to align Redis with Postgres for the event soon. */
   kick(eventId: string): void;
   /** Rebuilds Redis counters of the event from Postgres now. */

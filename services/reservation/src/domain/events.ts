@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { NotFoundError } from '../errors.js';
-import type { Logger } from '../logger.js';
 import type { Catalog } from './catalog.js';
 import type {
   AdmissionFilter,
   EventState,
   EventStore,
   EventView,
+  Log,
   RequestQueue,
   SaleEvent,
 } from './model.js';
@@ -38,18 +38,18 @@ const view = (e: SaleEvent, sold: number, now: number): EventView => ({
   state: eventState(e, sold, now),
 });
 
+export interface EventsDeps {
+  store: Pick<EventStore, 'createEvent' | 'listEvents' | 'getEvent' | 'counts' | 'audit'>;
+  admission: Pick<AdmissionFilter, 'reconcile' | 'remaining'>;
+  queue: Pick<RequestQueue, 'pendingFor'>;
+  catalog: Pick<Catalog, 'remember'>;
+  log: Log;
+  reconcileGraceMs: number;
+}
+
 /** Admin and read use cases of events. */
 export class Events {
-  constructor(
-    private readonly d: {
-      store: EventStore;
-      admission: AdmissionFilter;
-      queue: RequestQueue;
-      catalog: Catalog;
-      log: Logger;
-      reconcileGraceMs: number;
-    },
-  ) {}
+  constructor(private readonly d: EventsDeps) {}
 
   async create(input: {
     name: string;

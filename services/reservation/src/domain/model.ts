@@ -1,5 +1,17 @@
 // The domain's vocabulary and the ports its use cases need. Adapters (Postgres, Redis, NATS)
-// implement the ports; nothing here knows about express, ioredis, pg or nats.
+// implement the ports; nothing in domain/ knows about express, ioredis, pg, nats, prom-client or
+// pino (eslint.config.js holds that boundary).
+
+/**
+ * The log lines the use cases write: object first, message second. pino's Logger fits it; the
+ * request id is added by the logger itself (see src/context.ts), not passed down.
+ */
+export interface Log {
+  debug(obj: object, msg: string): void;
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
 
 export interface SaleEvent {
   id: string;
@@ -127,4 +139,16 @@ export interface RequestQueue {
 /** Core NATS: decisions fan out to API pods with waiting clients and to the dashboard. */
 export interface DecisionBus {
   publish(decisions: ReservationRecord[]): void;
+}
+
+/** What the reconciler reports (metrics in production, a list in tests). */
+export interface ReconcileReport {
+  /** Redis remaining minus what Postgres implies, for a recently active event. */
+  drift(eventId: string, value: number): void;
+  /** The event is no longer active: stop reporting its drift. */
+  forget(eventId: string): void;
+  /** Redis had lost the event's counters; they were rebuilt from Postgres. */
+  rebuilt(eventId: string): void;
+  /** Holders adopted from Postgres rows or released as stale. */
+  corrected(kind: 'adopted' | 'released', count: number): void;
 }

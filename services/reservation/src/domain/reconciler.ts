@@ -1,6 +1,10 @@
-import type { Logger } from '../logger.js';
-import type { Metrics } from '../metrics.js';
-import type { AdmissionFilter, EventStore, ReconcileResult } from './model.js';
+import type {
+  AdmissionFilter,
+  EventStore,
+  Log,
+  ReconcileReport,
+  ReconcileResult,
+} from './model.js';
 
 /** Events untouched for this long are no longer reconciled (their drift was checked already). */
 const ACTIVE_FOR_MS = 10 * 60_000;
@@ -20,10 +24,10 @@ export class Reconciler {
 
   constructor(
     private readonly d: {
-      store: EventStore;
-      admission: AdmissionFilter;
-      metrics: Metrics;
-      log: Logger;
+      store: Pick<EventStore, 'snapshot'>;
+      admission: Pick<AdmissionFilter, 'reconcile'>;
+      report: ReconcileReport;
+      log: Log;
       intervalMs: number;
       graceMs: number;
     },
@@ -66,13 +70,13 @@ export class Reconciler {
       this.d.graceMs,
     );
     const drift = r.remaining - (snap.capacity - snap.sold - r.youngInFlight);
-    this.d.metrics.drift.set({ event_id: eventId }, drift);
+    this.d.report.drift(eventId, drift);
     if (r.rebuilt) {
-      this.d.metrics.redisRebuilds.inc();
+      this.d.report.rebuilt(eventId);
       this.d.log.warn({ eventId, remaining: r.remaining }, 'rebuilt redis counters from postgres');
     }
-    if (r.added) this.d.metrics.reconcileCorrections.inc({ kind: 'adopted' }, r.added);
-    if (r.released) this.d.metrics.reconcileCorrections.inc({ kind: 'released' }, r.released);
+    if (r.added) this.d.report.corrected('adopted', r.added);
+    if (r.released) this.d.report.corrected('released', r.released);
     if (r.added || r.released) {
       this.d.log.info({ eventId, added: r.added, released: r.released, drift }, 'reconciled redis');
     }
@@ -86,7 +90,7 @@ export class Reconciler {
       for (const [id, at] of this.active) {
         if (now - at > ACTIVE_FOR_MS) {
           this.active.delete(id);
-          this.d.metrics.drift.remove({ event_id: id });
+          this.d.report.forget(id);
           continue;
         }
         try {

@@ -1,8 +1,7 @@
 import { NotFoundError } from '../errors.js';
-import { reservationId } from '../ids.js';
-import type { Logger } from '../logger.js';
 import type { Catalog } from './catalog.js';
-import type { AdmissionFilter, EventStore, RequestQueue, ReservationRecord } from './model.js';
+import { reservationId } from './ids.js';
+import type { AdmissionFilter, EventStore, Log, RequestQueue, ReservationRecord } from './model.js';
 
 /** How the API answers a reservation request. Expected outcomes are values, not errors. */
 export type ReserveOutcome =
@@ -22,12 +21,12 @@ export interface DecisionWaiter {
 }
 
 export interface ReservationDeps {
-  catalog: Catalog;
-  store: EventStore;
-  admission: AdmissionFilter;
-  queue: RequestQueue;
+  catalog: Pick<Catalog, 'event' | 'isSoldOut' | 'checkSoldOut' | 'holds' | 'eventOfReservation'>;
+  store: Pick<EventStore, 'findReservation'>;
+  admission: Pick<AdmissionFilter, 'peek' | 'getRecord' | 'recordAccepted'>;
+  queue: Pick<RequestQueue, 'publish'>;
   waiter: DecisionWaiter;
-  log: Logger;
+  log: Log;
   now?: () => number;
 }
 
@@ -100,7 +99,12 @@ export class Reservations {
     return { kind: 'pending', record: pending };
   }
 
-  /** The event is sold out in Postgres, which is final: the user either holds a ticket or never will. */
+  /**
+   * The event is sold out in Postgres, which is final: the user either holds a ticket or never
+   * will. A user whose request was accepted before (Redis has its record) is told their
+   * reservation was rejected, with its id, as on their first answer; a user who never got in is
+   * only told sold out. Redis being down costs the id, not the answer.
+   */
   private async finalAnswer(base: {
     reservationId: string;
     eventId: string;
@@ -109,7 +113,15 @@ export class Reservations {
     if (await this.d.catalog.holds(base.eventId, base.userId)) {
       return { kind: 'already_reserved', record: { ...base, status: 'confirmed' } };
     }
-    return { kind: 'sold_out', record: null };
+    const known = await this.d.admission.getRecord(base.reservationId).catch((err: unknown) => {
+      this.d.log.warn({ err, reservationId: base.reservationId }, 'redis record read failed');
+      return null;
+    });
+    if (!known) return { kind: 'sold_out', record: null };
+    return {
+      kind: 'sold_out',
+      record: { ...base, status: 'rejected', reason: 'sold_out', acceptedAt: known.acceptedAt },
+    };
   }
 
   /**

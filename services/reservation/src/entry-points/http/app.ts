@@ -1,24 +1,25 @@
 // HTTP entry point: thin routes that validate, call a use case and map its outcome to a status.
 import { randomUUID } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import type { Config } from '../config.js';
-import type { Events, Audit } from '../domain/events.js';
-import type { EventView, ReservationRecord } from '../domain/model.js';
-import type { Reservations } from '../domain/reservations.js';
+import type { Config } from '../../config.js';
+import { runInRequest } from '../../context.js';
+import type { Events, Audit } from '../../domain/events.js';
+import type { EventView, ReservationRecord } from '../../domain/model.js';
+import type { Reservations } from '../../domain/reservations.js';
 import {
+  DependencyError,
   MethodNotAllowedError,
   NotFoundError,
-  PayloadTooLargeError,
   RateLimitedError,
   UnauthorizedError,
-  UnavailableError,
-  UnsupportedMediaTypeError,
-  ValidationError,
-} from '../errors.js';
-import type { Logger } from '../logger.js';
-import type { Metrics } from '../metrics.js';
+  UriTooLongError,
+} from '../../errors.js';
+import type { Logger } from '../../logger.js';
+import type { Metrics } from '../../metrics.js';
+import type { Readiness } from '../../readiness.js';
+import { jsonBody } from './json-body.js';
 import { openApiDocument } from './openapi.js';
-import { sendError, sendProblem } from './problem.js';
+import { sendError, sendProblem, type Sent } from './problem.js';
 import { RateLimiter } from './rate-limit.js';
 import {
   createEventBody,
@@ -29,10 +30,10 @@ import {
   waitQuery,
 } from './schemas.js';
 
-export interface Readiness {
-  ready: boolean;
-  checks: Record<string, boolean>;
-}
+export type { Readiness };
+
+/** Longest URL the routes read; every route's URL is far shorter. */
+const MAX_URL_LENGTH = 2048;
 
 export interface AppDeps {
   config: Config;
@@ -45,7 +46,8 @@ export interface AppDeps {
 
 interface Locals {
   requestId: string;
-  log: Logger;
+  /** Set by the error handler: what was answered and why, for the request's one log line. */
+  failure?: { sent: Sent; err: unknown };
 }
 
 const locals = (res: Response) => res.locals as Locals;
@@ -90,13 +92,13 @@ export function createApp(d: AppDeps): express.Express {
   const ipLimiter = new RateLimiter(config.RATE_LIMIT_IP_PER_SEC, config.RATE_LIMIT_IP_BURST);
   const userLimiter = new RateLimiter(config.RATE_LIMIT_USER_PER_SEC, config.RATE_LIMIT_USER_BURST);
 
-  // Request id, child logger, one log line and metrics per request.
+  // Request id, metrics and one log line per request. Everything the request runs — the use
+  // cases included — runs inside its context, so their log lines carry the request id too.
   app.use((req, res, next) => {
     const incoming = req.get('x-request-id');
     const requestId = incoming && /^[\w.:-]{1,128}$/.test(incoming) ? incoming : randomUUID();
     res.setHeader('X-Request-Id', requestId);
     res.locals.requestId = requestId;
-    res.locals.log = d.log.child({ requestId });
     const t0 = process.hrtime.bigint();
     res.on('finish', () => {
       const route = (req.route as { path?: string } | undefined)?.path ?? 'unmatched';
@@ -106,13 +108,29 @@ export function createApp(d: AppDeps): express.Express {
       metrics.httpDuration.observe(labels, sec);
       const line = {
         method: req.method,
-        url: req.originalUrl,
+        url: req.originalUrl.slice(0, MAX_URL_LENGTH),
         status: res.statusCode,
         ms: Math.round(sec * 1000),
       };
-      if (res.statusCode >= 500) locals(res).log.info(line, 'request');
-      else locals(res).log.debug(line, 'request');
+      // A 5xx is logged once, here, with the error and its cause chain; the rest at debug.
+      // 'finish' may fire outside the request's context: put the line back in it.
+      const failure = locals(res).failure;
+      runInRequest({ requestId }, () => {
+        if (res.statusCode >= 500 && failure?.sent.unexpected) {
+          const level = res.statusCode === 503 ? 'warn' : 'error';
+          d.log[level]({ ...line, code: failure.sent.code, err: failure.err }, 'request failed');
+        } else if (res.statusCode >= 500) d.log.info(line, 'request');
+        else d.log.debug(line, 'request');
+      });
     });
+    runInRequest({ requestId }, next);
+  });
+
+  app.use((req, _res, next) => {
+    if (req.originalUrl.length > MAX_URL_LENGTH) {
+      next(new UriTooLongError(`the URL is longer than ${MAX_URL_LENGTH} characters`));
+      return;
+    }
     next();
   });
 
@@ -136,15 +154,8 @@ export function createApp(d: AppDeps): express.Express {
     else next();
   });
 
-  // Bodies: JSON only, small. Content type is checked before parsing so a form or text body is a 415.
-  const json = express.json({ limit: config.BODY_LIMIT_BYTES, strict: true, type: () => true });
-  const jsonBody = (req: Request, res: Response, next: NextFunction) => {
-    if (!req.is('application/json')) {
-      next(new UnsupportedMediaTypeError('send the body as application/json'));
-      return;
-    }
-    json(req, res, next);
-  };
+  // Bodies: JSON only, small, no repeated keys; any failure to read one is a 4xx.
+  const body = jsonBody(config.BODY_LIMIT_BYTES);
 
   const admin = (req: Request, _res: Response, next: NextFunction) => {
     const h = req.get('authorization') ?? '';
@@ -156,13 +167,13 @@ export function createApp(d: AppDeps): express.Express {
     next();
   };
 
-  app.post('/v1/events', admin, jsonBody, async (req, res) => {
-    const body = parse(createEventBody, req.body, 'body');
+  app.post('/v1/events', admin, body, async (req, res) => {
+    const input = parse(createEventBody(Date.now()), req.body, 'body');
     const e = await d.events.create({
-      name: body.name,
-      capacity: body.capacity,
-      saleStartsAt: body.saleStartsAt ?? null,
-      saleEndsAt: body.saleEndsAt ?? null,
+      name: input.name,
+      capacity: input.capacity,
+      saleStartsAt: input.saleStartsAt ?? null,
+      saleEndsAt: input.saleEndsAt ?? null,
     });
     res.status(201).location(`/v1/events/${e.id}`).json(eventJson(e));
   });
@@ -184,7 +195,7 @@ export function createApp(d: AppDeps): express.Express {
     res.json(a);
   });
 
-  app.post('/v1/events/:id/reservations', jsonBody, async (req, res) => {
+  app.post('/v1/events/:id/reservations', body, async (req, res) => {
     const reservations = d.reservations;
     if (!reservations) throw new NotFoundError('not_found', 'this process does not serve the API');
     const eventId = parse(uuidParam, req.params.id, 'id');
@@ -194,7 +205,8 @@ export function createApp(d: AppDeps): express.Express {
     if (wait) throw new RateLimitedError('too many attempts for this user', wait);
     const t0 = process.hrtime.bigint();
     const out = await reservations.reserve(eventId, userId, q.wait ?? 0).catch((err: unknown) => {
-      if (err instanceof UnavailableError) metrics.publishFailures.inc();
+      if (err instanceof DependencyError && err.dependency === 'nats')
+        metrics.publishFailures.inc();
       throw err;
     });
     metrics.fastPath.inc({ outcome: out.kind });
@@ -213,20 +225,14 @@ export function createApp(d: AppDeps): express.Express {
           .json(reservationJson(out.record));
         return;
       case 'already_reserved':
-        sendProblem(
-          res,
-          409,
-          'already_reserved',
-          'this user already holds a ticket for this event',
-          {
-            reservationId: out.record.reservationId,
-            reservationStatus: 'confirmed',
-            requestId: locals(res).requestId,
-          },
-        );
+        sendProblem(res, 'already_reserved', 'this user already holds a ticket for this event', {
+          reservationId: out.record.reservationId,
+          reservationStatus: 'confirmed',
+          requestId: locals(res).requestId,
+        });
         return;
       case 'sold_out':
-        sendProblem(res, 409, 'sold_out', 'every ticket of this event is sold', {
+        sendProblem(res, 'sold_out', 'every ticket of this event is sold', {
           ...(out.record
             ? { reservationId: out.record.reservationId, reservationStatus: 'rejected' }
             : {}),
@@ -234,13 +240,13 @@ export function createApp(d: AppDeps): express.Express {
         });
         return;
       case 'sale_not_open':
-        sendProblem(res, 409, 'sale_not_open', `the sale opens at ${out.startsAt.toISOString()}`, {
+        sendProblem(res, 'sale_not_open', `the sale opens at ${out.startsAt.toISOString()}`, {
           saleStartsAt: out.startsAt.toISOString(),
           requestId: locals(res).requestId,
         });
         return;
       case 'sale_closed':
-        sendProblem(res, 409, 'sale_closed', `the sale ended at ${out.endedAt.toISOString()}`, {
+        sendProblem(res, 'sale_closed', `the sale ended at ${out.endedAt.toISOString()}`, {
           saleEndsAt: out.endedAt.toISOString(),
           requestId: locals(res).requestId,
         });
@@ -278,31 +284,13 @@ export function createApp(d: AppDeps): express.Express {
     next(new NotFoundError('not_found', `nothing at ${req.method} ${req.path}`));
   });
 
-  // Express 5 forwards rejected promises from handlers here.
+  // Express 5 forwards rejected promises from handlers here. The answer is logged by the
+  // request's 'finish' line above (once).
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    const { requestId, log } = locals(res);
-    const mapped = sendError(res, translateBodyError(err), requestId);
-    if (mapped.unexpected) log.error({ err }, 'request failed');
+    const l = locals(res);
+    const sent = sendError(res, err, l.requestId);
+    l.failure = { sent, err };
   });
 
   return app;
-}
-
-/** body-parser reports its failures as errors with a `type`; give them our codes. */
-function translateBodyError(err: unknown): unknown {
-  const type = (err as { type?: unknown } | null)?.type;
-  if (type === 'entity.too.large')
-    return new PayloadTooLargeError('the body is larger than allowed');
-  if (type === 'entity.parse.failed') return new ValidationError('the body is not valid JSON');
-  if (type === 'charset.unsupported' || type === 'encoding.unsupported') {
-    return new UnsupportedMediaTypeError('send the body as UTF-8 application/json');
-  }
-  if (
-    type === 'request.aborted' ||
-    type === 'request.size.invalid' ||
-    type === 'stream.encoding.set'
-  ) {
-    return new ValidationError('the body could not be read');
-  }
-  return err;
 }

@@ -1,6 +1,6 @@
 // Request validation. Bodies are strict (unknown fields are rejected), so a typo never passes.
 import { z } from 'zod';
-import { ValidationError } from '../errors.js';
+import { ValidationError } from '../../errors.js';
 
 /**
  * A userId: 1..128 characters of A-Z a-z 0-9 and . _ - : @ (no spaces, no other unicode), so it
@@ -18,22 +18,28 @@ export const uuidParam = z
 
 const isoDateTime = z.iso.datetime({ offset: true }).transform((s) => new Date(s));
 
-export const createEventBody = z
-  .strictObject({
-    name: z
-      .string()
-      .trim()
-      .min(1)
-      .max(200)
-      .refine((s) => !/\p{Cc}/u.test(s), 'must not contain control characters'),
-    capacity: z.number().int().min(1).max(10_000_000),
-    saleStartsAt: isoDateTime.nullable().optional(),
-    saleEndsAt: isoDateTime.nullable().optional(),
-  })
-  .refine((b) => !b.saleStartsAt || !b.saleEndsAt || b.saleEndsAt > b.saleStartsAt, {
-    message: 'saleEndsAt must be after saleStartsAt',
-    path: ['saleEndsAt'],
-  });
+/** The body of POST /v1/events; `now` (ms) refuses a sale that is over before it is created. */
+export const createEventBody = (now: number) =>
+  z
+    .strictObject({
+      name: z
+        .string()
+        .trim()
+        .min(1)
+        .max(200)
+        .refine((s) => !/\p{Cc}/u.test(s), 'must not contain control characters'),
+      capacity: z.number().int().min(1).max(10_000_000),
+      saleStartsAt: isoDateTime.nullable().optional(),
+      saleEndsAt: isoDateTime.nullable().optional(),
+    })
+    .refine((b) => !b.saleStartsAt || !b.saleEndsAt || b.saleEndsAt > b.saleStartsAt, {
+      message: 'saleEndsAt must be after saleStartsAt',
+      path: ['saleEndsAt'],
+    })
+    .refine((b) => !b.saleEndsAt || b.saleEndsAt.getTime() > now, {
+      message: 'saleEndsAt must be in the future (the sale would be over on arrival)',
+      path: ['saleEndsAt'],
+    });
 
 export const reservationBody = z.strictObject({
   userId: z.string().regex(new RegExp(USER_ID_PATTERN), 'must be 1-128 of A-Z a-z 0-9 . _ - : @'),

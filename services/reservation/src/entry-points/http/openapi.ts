@@ -1,5 +1,6 @@
 // The OpenAPI 3.1 description of the HTTP API, served at /openapi.json. test/openapi.test.ts
 // checks every route's real answers against it, so it cannot drift from the code unnoticed.
+import { errorCodes } from '../../errors.js';
 import { USER_ID_PATTERN } from './schemas.js';
 
 const uuid = { type: 'string', format: 'uuid' } as const;
@@ -19,9 +20,14 @@ const idParam = (name: string, description: string) => ({
 });
 const bearer = [{ adminToken: [] }];
 const common = {
-  '400': problem('invalid_request: malformed id, query or body'),
+  '400': problem(
+    'invalid_request: malformed id, query, header or body (a body that is not what its Content-Encoding says, JSON with a repeated key, broken chunked framing)',
+  ),
   '405': problem('method_not_allowed'),
+  '414': problem('uri_too_long'),
   '429': problem('rate_limited (Retry-After says when to retry)'),
+  '431': problem('headers_too_large'),
+  '501': problem('not_implemented: an HTTP method the server does not know'),
   '503': problem('unavailable: a dependency did not answer (Retry-After)'),
 };
 
@@ -48,23 +54,8 @@ export const openApiDocument = {
           detail: { type: 'string' },
           code: {
             type: 'string',
-            enum: [
-              'invalid_request',
-              'unauthorized',
-              'event_not_found',
-              'reservation_not_found',
-              'not_found',
-              'method_not_allowed',
-              'sale_not_open',
-              'sale_closed',
-              'sold_out',
-              'already_reserved',
-              'payload_too_large',
-              'unsupported_media_type',
-              'rate_limited',
-              'unavailable',
-              'internal',
-            ],
+            // The one list of codes (src/errors.ts); test/docs.test.ts checks they stay equal.
+            enum: errorCodes,
           },
           requestId: { type: 'string' },
           reservationId: uuid,
