@@ -146,7 +146,7 @@ const settings = {
   },
   SHUTDOWN_TIMEOUT_MS: {
     schema: int(0).default(20_000),
-    doc: "Longest a graceful stop waits for in-flight work before it closes connections; the process exits at the latest 5 s later. Keep it plus 5 s below the pod's terminationGracePeriodSeconds.",
+    doc: "Longest a graceful stop waits for in-flight work before it closes connections; the process exits at the latest 5 s later. A pod's terminationGracePeriodSeconds must exceed it by more than 5 s.",
   },
   LOG_LEVEL: {
     schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

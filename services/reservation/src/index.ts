@@ -1,4 +1,4 @@
-export { start, type Service } from './main.js';
+export { start, type Service, type StartOptions } from './main.js';
 export {
   loadConfig,
   configDocs,
