@@ -44,7 +44,9 @@ export class Fleet {
       closeSync(fd);
     }
     const child = m.child;
-    await waitUntil(`service ${m.index}`, 30_000, async () => {
+    // Generous: a Node start on a 2-core machine that is also running the load can take tens of
+    // seconds; a slow start is not what this run judges.
+    await waitUntil(`service ${m.index}`, 90_000, async () => {
       if (child.exitCode !== null) throw new Error(`service ${m.index} exited ${child.exitCode}`);
       const res = await fetch(`http://127.0.0.1:${m.port}/healthz`, {
         signal: AbortSignal.timeout(1000),
