@@ -21,8 +21,14 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
+# Exit status 1 means "timeout" here, so every other failure exits 2.
+die() {
+  log error "$*"
+  exit 2
+}
+
 usage() {
-  sed -n '6,7p' "$0" | sed 's/^# *//' >&2
+  sed -n '6p' "$0" | sed 's/^# *//' >&2
   exit 2
 }
 
@@ -43,7 +49,7 @@ ns=$1 host=$2 port=$3 labels=${4:-}
 
 # k=v,k=v -> a JSON object (valid YAML) for the template.
 labels_json=$(jq -cn --arg l "$labels" '$l | split(",") | map(select(. != "") | split("=")
-  | if length == 2 then {(.[0]): .[1]} else error("LABELS must be k=v[,k=v...]") end) | add // {}') ||
+  | if length == 2 then {(.[0]): .[1]} else error("bad") end) | add // {}' 2>/dev/null) ||
   die "LABELS must be k=v[,k=v...], got '$labels'"
 
 name="netpol-probe-$(head -c4 /dev/urandom | od -An -tx1 | tr -d ' \n')"
