@@ -23,21 +23,25 @@ TIMEOUT=${NETPOL_SMOKE_TIMEOUT:-300}
 NAMESPACE="np-smoke-$(head -c3 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 
 baselineReached=false allowedReached=false deniedBlocked=false liftedReached=false
-mode="" probes=() errors=() sleeper=""
+mode="" errors=() sleeper="" verdicts0="{}"
+PROBES=$(mktemp) # one JSON line per probe (probe() runs in a subshell: an array would not survive)
 
 write_report() {
   mkdir -p "$(dirname "$REPORT")"
-  local p e
-  p=$(printf '%s\n' "${probes[@]+"${probes[@]}"}" | jq -s -c 'map(select(. != null))' 2>/dev/null || echo '[]')
+  local p e v
+  p=$(jq -s -c . "$PROBES" 2>/dev/null || echo '[]')
+  v=$(verdicts)
   e=$(printf '%s\n' "${errors[@]+"${errors[@]}"}" | jq -R . | jq -s -c 'map(select(. != ""))')
   jq -n --argjson b "$baselineReached" --argjson a "$allowedReached" --argjson d "$deniedBlocked" \
     --argjson l "$liftedReached" --arg ns "$NAMESPACE" --arg mode "$mode" \
     --arg enforcer "kube-network-policies $KUBE_NETWORK_POLICIES_VERSION" --argjson probes "$p" \
-    --argjson errors "$e" --argjson seconds "$(elapsed)" '{
+    --argjson errors "$e" --argjson seconds "$(elapsed)" --argjson v0 "$verdicts0" --argjson v1 "$v" '{
       enforced: ($b and $a and $d and $l), baselineReached: $b, allowedReached: $a,
       deniedBlocked: $d, liftedReached: $l, enforcer: $enforcer, queueVia: $mode,
+      verdictsDuringRun: ($v1 | with_entries(.value -= ($v0[.key] // 0))),
       namespace: $ns, seconds: $seconds, probes: $probes, errors: $errors
     }' >"$REPORT"
+  rm -f "$PROBES"
 }
 
 cleanup() {
@@ -80,6 +84,13 @@ watchdog() {
   sleeper=$!
 }
 
+# verdicts: the enforcer's verdict counters so far, e.g. {"accept":4,"drop":10} (from its metrics).
+verdicts() {
+  curl -fsS --max-time 3 "http://127.0.0.1:$NETPOL_METRICS_PORT/metrics" 2>/dev/null |
+    awk '/^kube_network_policies_packet_count\{/ { match($0, /verdict="[a-z]+"/); v = substr($0, RSTART + 9, RLENGTH - 10); n[v] += $NF }
+      END { printf "{"; s = ""; for (v in n) { printf "%s\"%s\":%d", s, v, n[v]; s = "," } print "}" }' || echo '{}'
+}
+
 render() {
   sed -e "s#@NAMESPACE@#$NAMESPACE#g" -e "s#@REDIS_IMAGE@#$("$BUILD" --ref redis)#g" "$@"
 }
@@ -89,7 +100,7 @@ probe() {
   local step=$1 host=$2 labels=$3 out
   out=$("$PROBE" "$NAMESPACE" "$host" 6379 "$labels") || true
   [[ -n $out ]] || out='{"result":"error"}'
-  probes+=("$(jq -c --arg s "$step" '{step: $s} + .' <<<"$out")")
+  jq -c --arg s "$step" '{step: $s} + .' <<<"$out" >>"$PROBES"
   jq -r .result <<<"$out"
 }
 
@@ -104,7 +115,8 @@ main() {
     fail "the enforcer is not running or not bound to NFQUEUE $NETPOL_QUEUE_ID"
     exit 1
   }
-  log netpol "enforcer $NETPOL_NAME pid $(pid_of "$NETPOL_NAME"), queue $NETPOL_QUEUE_ID via $mode"
+  verdicts0=$(verdicts)
+  log netpol "enforcer $NETPOL_NAME pid $(pid_of "$NETPOL_NAME"), queue $NETPOL_QUEUE_ID via $mode, verdicts so far $verdicts0"
   "$BUILD" --import redis
 
   kubectl_ create namespace "$NAMESPACE" >/dev/null
