@@ -32,6 +32,15 @@ netpol_queued() {
   awk -v q="$NETPOL_QUEUE_ID" '$1 == q { found = 1 } END { exit !found }' /proc/net/netfilter/nfnetlink_queue 2>/dev/null
 }
 
+# netpol_verdicts: the enforcer's verdict counters so far, e.g. {"accept":4,"drop":10} (from its
+# metrics; {} when it does not answer).
+netpol_verdicts() {
+  local m
+  m=$(curl -fsS --max-time 3 "http://127.0.0.1:$NETPOL_METRICS_PORT/metrics" 2>/dev/null) || true
+  awk '/^kube_network_policies_packet_count\{/ { match($0, /verdict="[a-z]+"/); n[substr($0, RSTART + 9, RLENGTH - 10)] += $NF }
+      END { printf "{"; s = ""; for (k in n) { printf "%s\"%s\":%d", s, k, n[k]; s = "," } print "}" }' <<<"$m"
+}
+
 # netpol_credentials: the enforcer's ServiceAccount, RBAC and token (v0.7.0 reads in-cluster
 # credentials only), as the files a pod would see under /var/run/secrets/kubernetes.io/serviceaccount.
 netpol_credentials() {
@@ -140,6 +149,7 @@ netpol_stop() {
     # It sleeps 5 s after the signal before exiting (upstream's grace period for its cleanup).
     local deadline=$(($(date +%s) + 10))
     while [[ -d /proc/$pid ]] && (($(date +%s) < deadline)); do sleep 0.2; done
+    [[ -d /proc/$pid ]] || log "$NETPOL_NAME" "stopped (pid $pid)"
   fi
   stop "$NETPOL_NAME"
   if command -v nft >/dev/null && nft list table inet "$NETPOL_NFT_TABLE" >/dev/null 2>&1; then

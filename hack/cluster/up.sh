@@ -19,15 +19,6 @@ source "$(dirname "$0")/netpol-lib.sh"
 
 CONF="$CLUSTER_DIR/config"
 
-# write_file PATH: stdin into PATH, only if different. kube-proxy exits when its config file
-# changes, so a second `up` must not touch the files of running components.
-write_file() {
-  local tmp
-  tmp=$(mktemp "$1.XXXXXX")
-  cat >"$tmp"
-  if cmp -s "$tmp" "$1"; then rm -f "$tmp"; else mv "$tmp" "$1"; fi
-}
-
 preflight() {
   [[ $(uname -s) == Linux ]] || die "the host cluster needs Linux (use kind elsewhere: make up)"
   [[ $(id -u) == 0 ]] || die "the host cluster needs root (containerd, CNI, iptables, cgroups)"

@@ -30,7 +30,7 @@ write_report() {
   mkdir -p "$(dirname "$REPORT")"
   local p e v
   p=$(jq -s -c . "$PROBES" 2>/dev/null || echo '[]')
-  v=$(verdicts)
+  v=$(netpol_verdicts)
   e=$(printf '%s\n' "${errors[@]+"${errors[@]}"}" | jq -R . | jq -s -c 'map(select(. != ""))')
   jq -n --argjson b "$baselineReached" --argjson a "$allowedReached" --argjson d "$deniedBlocked" \
     --argjson l "$liftedReached" --arg ns "$NAMESPACE" --arg mode "$mode" \
@@ -84,13 +84,6 @@ watchdog() {
   sleeper=$!
 }
 
-# verdicts: the enforcer's verdict counters so far, e.g. {"accept":4,"drop":10} (from its metrics).
-verdicts() {
-  curl -fsS --max-time 3 "http://127.0.0.1:$NETPOL_METRICS_PORT/metrics" 2>/dev/null |
-    awk '/^kube_network_policies_packet_count\{/ { match($0, /verdict="[a-z]+"/); v = substr($0, RSTART + 9, RLENGTH - 10); n[v] += $NF }
-      END { printf "{"; s = ""; for (v in n) { printf "%s\"%s\":%d", s, v, n[v]; s = "," } print "}" }' || echo '{}'
-}
-
 render() {
   sed -e "s#@NAMESPACE@#$NAMESPACE#g" -e "s#@REDIS_IMAGE@#$("$BUILD" --ref redis)#g" "$@"
 }
@@ -115,7 +108,7 @@ main() {
     fail "the enforcer is not running or not bound to NFQUEUE $NETPOL_QUEUE_ID"
     exit 1
   }
-  verdicts0=$(verdicts)
+  verdicts0=$(netpol_verdicts)
   log netpol "enforcer $NETPOL_NAME pid $(pid_of "$NETPOL_NAME"), queue $NETPOL_QUEUE_ID via $mode, verdicts so far $verdicts0"
   "$BUILD" --import redis
 
