@@ -6,8 +6,8 @@
 # Idempotent: what already runs is left alone, what died is started again. Needs root.
 #
 # Everything it makes lives in $FLASHSALE_CLUSTER_DIR (default /var/lib/flashsale-cluster) or is
-# named after it (bridge flashsale0, iptables chain FLASHSALE-GUARD, cgroups kubepods), and
-# hack/cluster/down.sh removes all of it. The kubeconfig is $CLUSTER_DIR/admin.kubeconfig.
+# named after it (bridge flashsale0, iptables chains FLASHSALE-GUARD and FLASHSALE-NETPOL, cgroups
+# kubepods), and hack/cluster/down.sh removes all of it. The kubeconfig is $CLUSTER_DIR/admin.kubeconfig.
 #
 # Network: pods get 10.244.0.0/24 on the bridge flashsale0 (10.244.0.1 is the node's address and
 # the pods' gateway), Services 10.96.0.0/16. Pods cannot reach past this host: the FORWARD chain

@@ -9,8 +9,9 @@
 #   liftedReached    with the policies deleted, the other one connects again
 # enforced = all four. Writes reports/netpol-smoke.json and exits non-zero unless enforced. The
 # namespace is deleted at the end, also when interrupted; the whole run is bounded by
-# NETPOL_SMOKE_TIMEOUT seconds (default 300). The cluster is brought up (idempotently) if needed,
-# and left up.
+# NETPOL_SMOKE_TIMEOUT seconds (default 300). The cluster is brought up (idempotently) if needed;
+# NETPOL_SMOKE_DOWN=auto (default) tears it down at the end only if this run brought it up, 1
+# always, 0 never (as make cluster-smoke's SMOKE_DOWN).
 set -euo pipefail
 source "$(dirname "$0")/../../hack/cluster/lib.sh"
 source "$REPO_ROOT/hack/cluster/netpol-lib.sh"
@@ -23,7 +24,7 @@ TIMEOUT=${NETPOL_SMOKE_TIMEOUT:-300}
 NAMESPACE="np-smoke-$(head -c3 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 
 baselineReached=false allowedReached=false deniedBlocked=false liftedReached=false
-mode="" errors=() sleeper="" verdicts0="{}"
+mode="" errors=() sleeper="" verdicts0="{}" was_up=0
 PROBES=$(mktemp) # one JSON line per probe (probe() runs in a subshell: an array would not survive)
 
 write_report() {
@@ -53,6 +54,10 @@ cleanup() {
   if [[ -f $KUBECONFIG_ADMIN ]]; then
     log cleanup "deleting namespace $NAMESPACE"
     kubectl_ delete namespace "$NAMESPACE" --ignore-not-found --wait=false >/dev/null 2>&1 || true
+  fi
+  local down=${NETPOL_SMOKE_DOWN:-auto}
+  if [[ $down == 1 || ($down == auto && $was_up == 0) ]]; then
+    "$REPO_ROOT/hack/cluster/down.sh" || rc=1
   fi
   if [[ $(jq -r .enforced "$REPORT") == true ]]; then
     log netpol "PASS: $(jq -c 'del(.probes, .errors)' "$REPORT")"
@@ -101,6 +106,7 @@ main() {
   trap cleanup EXIT
   trap 'fail "interrupted or out of time (NETPOL_SMOKE_TIMEOUT=${TIMEOUT}s)"; exit 1' INT TERM
   watchdog
+  if running kube-apiserver && running kubelet; then was_up=1; fi
   log netpol "host cluster (idempotent up; adds the enforcer if it is missing)"
   "$REPO_ROOT/hack/cluster/up.sh"
   if netpol_native_queue; then mode=nftables; else mode=iptables-nfqueue; fi
