@@ -24,7 +24,7 @@ TIMEOUT=${NETPOL_SMOKE_TIMEOUT:-300}
 NAMESPACE="np-smoke-$(head -c3 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 
 baselineReached=false allowedReached=false deniedBlocked=false liftedReached=false
-mode="" errors=() sleeper="" verdicts0="{}" was_up=0
+mode="" errors=() sleeper="" verdicts0="{}" was_up=0 probe_pid="" result=""
 PROBES=$(mktemp) # one JSON line per probe (probe() runs in a subshell: an array would not survive)
 
 write_report() {
@@ -42,13 +42,18 @@ write_report() {
       verdictsDuringRun: ($v1 | with_entries(.value -= ($v0[.key] // 0))),
       namespace: $ns, seconds: $seconds, probes: $probes, errors: $errors
     }' >"$REPORT"
-  rm -f "$PROBES"
+  rm -f "$PROBES" "$PROBES.out"
 }
 
 cleanup() {
   local rc=$?
   trap - EXIT INT TERM
   [[ -z $sleeper ]] || kill "$sleeper" 2>/dev/null || true
+  # An interrupted probe deletes its own Job on TERM; wait for it, briefly.
+  if [[ -n $probe_pid ]]; then
+    kill -TERM "$probe_pid" 2>/dev/null || true
+    wait "$probe_pid" 2>/dev/null || true
+  fi
   ((rc == 0 || ${#errors[@]} > 0)) || errors+=("aborted with exit status $rc: see the output above")
   write_report
   if [[ -f $KUBECONFIG_ADMIN ]]; then
@@ -93,13 +98,18 @@ render() {
   sed -e "s#@NAMESPACE@#$NAMESPACE#g" -e "s#@REDIS_IMAGE@#$("$BUILD" --ref redis)#g" "$@"
 }
 
-# probe STEP HOST LABELS: one netpol-probe.sh run; records its JSON and prints its result word.
+# probe STEP HOST LABELS: one netpol-probe.sh run; records its JSON and sets $result to its result
+# word. The probe runs in the background and is waited for, so that a signal is handled at once.
 probe() {
   local step=$1 host=$2 labels=$3 out
-  out=$("$PROBE" "$NAMESPACE" "$host" 6379 "$labels") || true
+  "$PROBE" "$NAMESPACE" "$host" 6379 "$labels" >"$PROBES.out" &
+  probe_pid=$!
+  wait "$probe_pid" || true
+  probe_pid=""
+  out=$(cat "$PROBES.out")
   [[ -n $out ]] || out='{"result":"error"}'
   jq -c --arg s "$step" '{step: $s} + .' <<<"$out" >>"$PROBES"
-  jq -r .result <<<"$out"
+  result=$(jq -r .result <<<"$out")
 }
 
 main() {
@@ -133,16 +143,16 @@ main() {
 
   local a o
   log step "1/3 no policy: both clients must connect"
-  a=$(probe baseline-allowed server role=allowed)
-  o=$(probe baseline-other server role=other)
+  probe baseline-allowed server role=allowed && a=$result
+  probe baseline-other server role=other && o=$result
   if [[ $a == reached && $o == reached ]]; then baselineReached=true; else fail "baseline: allowed=$a other=$o (want reached, reached)"; fi
 
   log step "2/3 default-deny + allow from role=allowed"
   render "$HERE/policies.yaml" | kubectl_ apply -f - >/dev/null
-  a=$(probe policy-allowed server role=allowed)
-  o=$(probe policy-other server role=other)
+  probe policy-allowed server role=allowed && a=$result
+  probe policy-other server role=other && o=$result
   local o_ip
-  o_ip=$(probe policy-other-pod-ip "$pod_ip" role=other)
+  probe policy-other-pod-ip "$pod_ip" role=other && o_ip=$result
   if [[ $a == reached ]]; then allowedReached=true; else fail "policy: allowed client got $a (want reached)"; fi
   if [[ $o == timeout && $o_ip == timeout ]]; then
     deniedBlocked=true
@@ -152,7 +162,7 @@ main() {
 
   log step "3/3 policies deleted: the other client must connect again"
   kubectl_ -n "$NAMESPACE" delete networkpolicy --all >/dev/null
-  o=$(probe lifted-other server role=other)
+  probe lifted-other server role=other && o=$result
   if [[ $o == reached ]]; then liftedReached=true; else fail "lifted: other client got $o (want reached)"; fi
 }
 
