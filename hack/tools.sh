@@ -2,7 +2,8 @@
 # make tools: installs everything the tests need, idempotently, one progress line per tool.
 #   - Debian packages (servers, chromium, containerd/runc/CNI, image building tools);
 #   - Go-built binaries, cached under ~/.cache/flashsale/bin/<tool>-<version> so a machine builds
-#     them once: Kubernetes (one `go build` through a wrapper module), helm, k6, CoreDNS, nats-server.
+#     them once: Kubernetes (one `go build` through a wrapper module), helm, k6, CoreDNS, nats-server,
+#     kube-network-policies (the host cluster's NetworkPolicy enforcer).
 # Usage: hack/tools.sh
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
@@ -12,7 +13,7 @@ KUBE_BINS=(kube-apiserver kube-controller-manager kube-scheduler kubelet kube-pr
 APT_PACKAGES=(
   postgresql redis-server prometheus etcd-server etcd-client chromium
   containerd runc containernetworking-plugins mmdebstrap iptables iproute2 conntrack socat
-  openssl jq python3 curl ca-certificates shellcheck
+  openssl jq python3 curl ca-certificates shellcheck nftables
 )
 
 apt_tools() {
@@ -81,6 +82,36 @@ go_tool() {
   log "$name" "built $version in $(($(date +%s) - t))s"
 }
 
+# netpol_tool: kube-network-policies (the host cluster's NetworkPolicy enforcer), built inside a copy
+# of its own module, so that its own go.sum verifies its dependencies: the Go checksum database
+# that the module proxy serves here lacks both it and one of its dependencies (a pseudo-version of
+# github.com/google/nftables), and `go install pkg@version` also wants a version list the proxy
+# refuses. The module itself is checked against the hashes pinned in hack/versions.env.
+netpol_tool() {
+  local name=kube-network-policies v=$KUBE_NETWORK_POLICIES_VERSION mod=sigs.k8s.io/kube-network-policies
+  local out="$FLASHSALE_BIN/kube-network-policies-$KUBE_NETWORK_POLICIES_VERSION"
+  if [[ -x $out ]]; then
+    log "$name" "cached $v"
+    return
+  fi
+  go_env
+  local t got dir work="$FLASHSALE_CACHE/build/netpol-$v"
+  t=$(date +%s)
+  got=$(cd "$FLASHSALE_CACHE" && GONOSUMDB=$mod go mod download -json "$mod@$v" |
+    jq -r '"\(.Error // "")|\(.Sum)|\(.GoModSum)|\(.Dir)"') || true
+  [[ ${got%|*} == "|$KUBE_NETWORK_POLICIES_SUM|$KUBE_NETWORK_POLICIES_GOMOD_SUM" ]] ||
+    die "$mod@$v: got ${got%|*}, want |$KUBE_NETWORK_POLICIES_SUM|$KUBE_NETWORK_POLICIES_GOMOD_SUM (hack/versions.env)"
+  dir=${got##*|}
+  rm -rf "$work" && mkdir -p "$(dirname "$work")"
+  cp -r "$dir" "$work" && chmod -R u+w "$work"
+  log "$name" "building $v from $mod/cmd (module hashes match hack/versions.env)"
+  with_ticker "$name" "$FLASHSALE_CACHE/build-$name.log" \
+    bash -c "cd '$work' && go build -mod=readonly -v -trimpath -ldflags='-s -w' -o '$out.tmp' ./cmd"
+  mv "$out.tmp" "$out"
+  rm -rf "$work"
+  log "$name" "built $v in $(($(date +%s) - t))s"
+}
+
 kube_tools() {
   local v=$KUBERNETES_VERSION dir="$FLASHSALE_BIN/kubernetes-$KUBERNETES_VERSION"
   local ok=1
@@ -134,6 +165,7 @@ main() {
   go_tool k6 "$K6_VERSION" go.k6.io/k6
   go_tool coredns "$COREDNS_VERSION" github.com/coredns/coredns
   go_tool nats-server "$NATS_SERVER_VERSION" github.com/nats-io/nats-server/v2
+  netpol_tool
   log "done" "all tools ready in $(($(date +%s) - total_start))s (cache: $FLASHSALE_BIN)"
 }
 

@@ -6,6 +6,15 @@ source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 
 kubectl_() { "$KUBE_BIN_DIR/kubectl" --kubeconfig "$KUBECONFIG_ADMIN" "$@"; }
 
+# write_file PATH: stdin into PATH, only if different. kube-proxy exits when its config file
+# changes, so a second `up` must not touch the files of running components.
+write_file() {
+  local tmp
+  tmp=$(mktemp "$1.XXXXXX")
+  cat >"$tmp"
+  if cmp -s "$tmp" "$1"; then rm -f "$tmp"; else mv "$tmp" "$1"; fi
+}
+
 # pid_of NAME: the pid of a running component, or nothing. The pid file alone is not trusted:
 # the process must still exist and run the same executable it was started with.
 pid_of() {
