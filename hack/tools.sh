@@ -2,7 +2,8 @@
 # make tools: installs everything the tests need, idempotently, one progress line per tool.
 #   - Debian packages (servers, chromium, containerd/runc/CNI, image building tools);
 #   - Go-built binaries, cached under ~/.cache/flashsale/bin/<tool>-<version> so a machine builds
-#     them once: Kubernetes (one `go build` through a wrapper module), helm, k6, CoreDNS, nats-server.
+#     them once: Kubernetes (one `go build` through a wrapper module), helm, k6, CoreDNS, nats-server,
+#     and the chart tests' helm-unittest (wrapper module too), chart-testing, kubeconform, kube-score.
 # Usage: hack/tools.sh
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
@@ -12,7 +13,7 @@ KUBE_BINS=(kube-apiserver kube-controller-manager kube-scheduler kubelet kube-pr
 APT_PACKAGES=(
   postgresql redis-server prometheus etcd-server etcd-client chromium
   containerd runc containernetworking-plugins mmdebstrap iptables iproute2 conntrack socat
-  openssl jq python3 curl ca-certificates shellcheck
+  openssl jq python3 curl ca-certificates shellcheck yamllint git
 )
 
 apt_tools() {
@@ -124,6 +125,38 @@ kube_tools() {
   log kubernetes "built $v in $(($(date +%s) - t))s"
 }
 
+# helm_unittest: helm-unittest through a wrapper module that carries the replace line of its go.mod.
+helm_unittest() {
+  local v=$HELM_UNITTEST_VERSION out="$FLASHSALE_BIN/helm-unittest-$HELM_UNITTEST_VERSION"
+  if [[ -x $out ]]; then
+    log helm-unittest "cached $v"
+    return
+  fi
+  go_env
+  local t work="$FLASHSALE_CACHE/build/helm-unittest-$v"
+  t=$(date +%s)
+  rm -rf "$work" && mkdir -p "$work"
+  sed "s/@HELM_UNITTEST_VERSION@/$v/" "$REPO_ROOT/hack/chart/helm-unittest.go.mod.tmpl" >"$work/go.mod"
+  cp "$REPO_ROOT/hack/chart/helm-unittest.tools.go.tmpl" "$work/tools.go"
+  log helm-unittest "building $v through a wrapper module"
+  (cd "$work" && go mod tidy >/dev/null 2>&1) || die "helm-unittest: go mod tidy failed in $work"
+  with_ticker helm-unittest "$FLASHSALE_CACHE/build-helm-unittest.log" \
+    bash -c "cd '$work' && go build -v -trimpath -ldflags='-s -w' -o '$out.tmp' github.com/helm-unittest/helm-unittest/cmd/helm-unittest"
+  mv "$out.tmp" "$out"
+  log helm-unittest "built $v in $(($(date +%s) - t))s"
+}
+
+# chart_testing: ct, plus the chart schema and yamllint config it reads, from the same module.
+chart_testing() {
+  go_tool ct "$CHART_TESTING_VERSION" github.com/helm/chart-testing/v3/ct
+  local etc="$FLASHSALE_BIN/ct-$CHART_TESTING_VERSION.etc"
+  [[ -f $etc/chart_schema.yaml ]] && return
+  local dir
+  dir=$(go mod download -json "github.com/helm/chart-testing/v3@$CHART_TESTING_VERSION" | jq -r .Dir)
+  mkdir -p "$etc.tmp" && cp "$dir/etc/chart_schema.yaml" "$dir/etc/lintconf.yaml" "$etc.tmp/"
+  rm -rf "$etc" && mv "$etc.tmp" "$etc"
+}
+
 main() {
   local total_start
   total_start=$(date +%s)
@@ -134,6 +167,10 @@ main() {
   go_tool k6 "$K6_VERSION" go.k6.io/k6
   go_tool coredns "$COREDNS_VERSION" github.com/coredns/coredns
   go_tool nats-server "$NATS_SERVER_VERSION" github.com/nats-io/nats-server/v2
+  helm_unittest
+  chart_testing
+  go_tool kubeconform "$KUBECONFORM_VERSION" github.com/yannh/kubeconform/cmd/kubeconform
+  go_tool kube-score "$KUBE_SCORE_VERSION" github.com/zegl/kube-score/cmd/kube-score
   log "done" "all tools ready in $(($(date +%s) - total_start))s (cache: $FLASHSALE_BIN)"
 }
 
