@@ -3,7 +3,8 @@
 #   - Debian packages (servers, chromium, containerd/runc/CNI, image building tools);
 #   - Go-built binaries, cached under ~/.cache/flashsale/bin/<tool>-<version> so a machine builds
 #     them once: Kubernetes (one `go build` through a wrapper module), helm, k6, CoreDNS, nats-server,
-#     and the chart tests' helm-unittest (wrapper module too), chart-testing, kubeconform, kube-score.
+#     kube-network-policies (the host cluster's NetworkPolicy enforcer), and the chart tests'
+#     helm-unittest (wrapper module too), chart-testing, kubeconform, kube-score.
 # Usage: hack/tools.sh
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
@@ -13,7 +14,7 @@ KUBE_BINS=(kube-apiserver kube-controller-manager kube-scheduler kubelet kube-pr
 APT_PACKAGES=(
   postgresql redis-server prometheus etcd-server etcd-client chromium
   containerd runc containernetworking-plugins mmdebstrap iptables iproute2 conntrack socat
-  openssl jq python3 curl ca-certificates shellcheck yamllint git
+  openssl jq python3 curl ca-certificates shellcheck nftables yamllint git
 )
 
 apt_tools() {
@@ -80,6 +81,25 @@ go_tool() {
   mv "$out.tmp" "$out"
   rm -rf "$gobin"
   log "$name" "built $version in $(($(date +%s) - t))s"
+}
+
+# go_tool_pinned NAME VERSION MODULE PACKAGE SUM GOMOD_SUM: like go_tool, for a module the Go checksum
+# database does not list: the module's hashes are checked against the pinned ones (what a go.sum
+# line would do) before it is built; its dependencies are verified by its own go.sum as usual.
+go_tool_pinned() {
+  local name=$1 version=$2 module=$3 pkg=$4 sum=$5 gomod_sum=$6
+  if [[ -x $FLASHSALE_BIN/$name-$version ]]; then
+    log "$name" "cached $version"
+    return
+  fi
+  go_env
+  local got
+  got=$(cd "$FLASHSALE_CACHE" && GONOSUMDB=$module go mod download -json "$module@$version" |
+    jq -r '"\(.Error // "")|\(.Sum)|\(.GoModSum)"') || true
+  [[ $got == "|$sum|$gomod_sum" ]] ||
+    die "$module@$version: hashes $got, want |$sum|$gomod_sum (hack/versions.env)"
+  log "$name" "$module@$version matches the pinned hashes"
+  GONOSUMDB=$module go_tool "$name" "$version" "$pkg"
 }
 
 kube_tools() {
@@ -167,6 +187,9 @@ main() {
   go_tool k6 "$K6_VERSION" go.k6.io/k6
   go_tool coredns "$COREDNS_VERSION" github.com/coredns/coredns
   go_tool nats-server "$NATS_SERVER_VERSION" github.com/nats-io/nats-server/v2
+  go_tool_pinned kube-network-policies "$KUBE_NETWORK_POLICIES_VERSION" \
+    sigs.k8s.io/kube-network-policies sigs.k8s.io/kube-network-policies/cmd \
+    "$KUBE_NETWORK_POLICIES_SUM" "$KUBE_NETWORK_POLICIES_GOMOD_SUM"
   helm_unittest
   chart_testing
   go_tool kubeconform "$KUBECONFORM_VERSION" github.com/yannh/kubeconform/cmd/kubeconform
