@@ -145,34 +145,46 @@ kube_tools() {
   log kubernetes "built $v in $(($(date +%s) - t))s"
 }
 
-# helm_unittest: helm-unittest through a wrapper module that carries the replace line of its go.mod.
-helm_unittest() {
-  local v=$HELM_UNITTEST_VERSION out="$FLASHSALE_BIN/helm-unittest-$HELM_UNITTEST_VERSION"
+# wrapped_tool NAME VERSION MODULE PACKAGE [REPLACE]: builds PACKAGE through a wrapper module
+# that requires MODULE@VERSION (hack/chart/wrapper.go.mod.tmpl), with an optional replace line.
+wrapped_tool() {
+  local name=$1 v=$2 mod=$3 pkg=$4 replace=${5:-}
+  local out="$FLASHSALE_BIN/$name-$v"
   if [[ -x $out ]]; then
-    log helm-unittest "cached $v"
+    log "$name" "cached $v"
     return
   fi
   go_env
-  local t work="$FLASHSALE_CACHE/build/helm-unittest-$v"
+  local t work="$FLASHSALE_CACHE/build/$name-$v"
   t=$(date +%s)
   rm -rf "$work" && mkdir -p "$work"
-  sed "s/@HELM_UNITTEST_VERSION@/$v/" "$REPO_ROOT/hack/chart/helm-unittest.go.mod.tmpl" >"$work/go.mod"
-  cp "$REPO_ROOT/hack/chart/helm-unittest.tools.go.tmpl" "$work/tools.go"
-  log helm-unittest "building $v through a wrapper module"
-  (cd "$work" && go mod tidy >/dev/null 2>&1) || die "helm-unittest: go mod tidy failed in $work"
-  with_ticker helm-unittest "$FLASHSALE_CACHE/build-helm-unittest.log" \
-    bash -c "cd '$work' && go build -v -trimpath -ldflags='-s -w' -o '$out.tmp' github.com/helm-unittest/helm-unittest/cmd/helm-unittest"
+  sed -e "s#@NAME@#$name#" -e "s#@MODULE@#$mod#" -e "s#@VERSION@#$v#" -e "s#@REPLACE@#$replace#" \
+    "$REPO_ROOT/hack/chart/wrapper.go.mod.tmpl" >"$work/go.mod"
+  sed "s#@PACKAGE@#$pkg#" "$REPO_ROOT/hack/chart/wrapper.tools.go.tmpl" >"$work/tools.go"
+  log "$name" "building $v from $pkg (wrapper module)"
+  (cd "$work" && go mod tidy >"$work/tidy.log" 2>&1) || {
+    tail -5 "$work/tidy.log" >&2
+    die "$name: go mod tidy failed in $work"
+  }
+  with_ticker "$name" "$FLASHSALE_CACHE/build-$name.log" \
+    bash -c "cd '$work' && go build -v -trimpath -ldflags='-s -w' -o '$out.tmp' '$pkg'"
   mv "$out.tmp" "$out"
-  log helm-unittest "built $v in $(($(date +%s) - t))s"
+  log "$name" "built $v in $(($(date +%s) - t))s"
 }
 
-# chart_testing: ct, plus the chart schema and yamllint config it reads, from the same module.
-chart_testing() {
-  go_tool ct "$CHART_TESTING_VERSION" github.com/helm/chart-testing/v3/ct
-  local etc="$FLASHSALE_BIN/ct-$CHART_TESTING_VERSION.etc"
+# chart_tools: the chart tests' tools; ct also needs the chart schema and yamllint config of its
+# module, kept beside the binary.
+chart_tools() {
+  wrapped_tool helm-unittest "$HELM_UNITTEST_VERSION" github.com/helm-unittest/helm-unittest \
+    github.com/helm-unittest/helm-unittest/cmd/helm-unittest \
+    "replace github.com/vmware-labs/yaml-jsonpath v0.3.2 => github.com/helm-unittest/yaml-jsonpath v0.4.0"
+  wrapped_tool ct "$CHART_TESTING_VERSION" github.com/helm/chart-testing/v3 github.com/helm/chart-testing/v3/ct
+  wrapped_tool kubeconform "$KUBECONFORM_VERSION" github.com/yannh/kubeconform github.com/yannh/kubeconform/cmd/kubeconform
+  wrapped_tool kube-score "$KUBE_SCORE_VERSION" github.com/zegl/kube-score github.com/zegl/kube-score/cmd/kube-score
+  local etc="$FLASHSALE_BIN/ct-$CHART_TESTING_VERSION.etc" dir
   [[ -f $etc/chart_schema.yaml ]] && return
-  local dir
-  dir=$(go mod download -json "github.com/helm/chart-testing/v3@$CHART_TESTING_VERSION" | jq -r .Dir)
+  dir="$FLASHSALE_CACHE/build/ct-$CHART_TESTING_VERSION"
+  dir=$(cd "$dir" && go list -m -f '{{.Dir}}' github.com/helm/chart-testing/v3)
   mkdir -p "$etc.tmp" && cp "$dir/etc/chart_schema.yaml" "$dir/etc/lintconf.yaml" "$etc.tmp/"
   rm -rf "$etc" && mv "$etc.tmp" "$etc"
 }
@@ -190,10 +202,7 @@ main() {
   go_tool_pinned kube-network-policies "$KUBE_NETWORK_POLICIES_VERSION" \
     sigs.k8s.io/kube-network-policies sigs.k8s.io/kube-network-policies/cmd \
     "$KUBE_NETWORK_POLICIES_SUM" "$KUBE_NETWORK_POLICIES_GOMOD_SUM"
-  helm_unittest
-  chart_testing
-  go_tool kubeconform "$KUBECONFORM_VERSION" github.com/yannh/kubeconform/cmd/kubeconform
-  go_tool kube-score "$KUBE_SCORE_VERSION" github.com/zegl/kube-score/cmd/kube-score
+  chart_tools
   log "done" "all tools ready in $(($(date +%s) - total_start))s (cache: $FLASHSALE_BIN)"
 }
 
