@@ -14,7 +14,7 @@ KUBE_BINS=(kube-apiserver kube-controller-manager kube-scheduler kubelet kube-pr
 APT_PACKAGES=(
   postgresql redis-server prometheus etcd-server etcd-client chromium
   containerd runc containernetworking-plugins mmdebstrap iptables iproute2 conntrack socat
-  openssl jq python3 curl ca-certificates shellcheck nftables yamllint git
+  openssl jq python3 curl ca-certificates shellcheck nftables yamllint git python3-venv
 )
 
 apt_tools() {
@@ -172,6 +172,22 @@ wrapped_tool() {
   log "$name" "built $v in $(($(date +%s) - t))s"
 }
 
+# pip_tool NAME VERSION: a Python tool from PyPI in its own venv (Debian's python3), linked as
+# $FLASHSALE_BIN/NAME-VERSION.
+pip_tool() {
+  local name=$1 v=$2 out="$FLASHSALE_BIN/$1-$2"
+  if [[ -x $out ]]; then
+    log "$name" "cached $v"
+    return
+  fi
+  rm -rf "$out.venv"
+  /usr/bin/python3 -m venv "$out.venv" || die "$name: python3 -m venv failed (Debian package python3-venv)"
+  "$out.venv/bin/pip" install -q --disable-pip-version-check "$name==$v" >"$FLASHSALE_CACHE/build-$name.log" 2>&1 ||
+    die "$name: pip install failed; see $FLASHSALE_CACHE/build-$name.log"
+  ln -sfn "$out.venv/bin/$name" "$out"
+  log "$name" "installed $v from PyPI"
+}
+
 # chart_tools: the chart tests' tools; ct also needs the chart schema and yamllint config of its
 # module, kept beside the binary.
 chart_tools() {
@@ -181,6 +197,7 @@ chart_tools() {
   wrapped_tool ct "$CHART_TESTING_VERSION" github.com/helm/chart-testing/v3 github.com/helm/chart-testing/v3/ct
   wrapped_tool kubeconform "$KUBECONFORM_VERSION" github.com/yannh/kubeconform github.com/yannh/kubeconform/cmd/kubeconform
   wrapped_tool kube-score "$KUBE_SCORE_VERSION" github.com/zegl/kube-score github.com/zegl/kube-score/cmd/kube-score
+  pip_tool yamale "$YAMALE_VERSION"
   local etc="$FLASHSALE_BIN/ct-$CHART_TESTING_VERSION.etc" dir
   [[ -f $etc/chart_schema.yaml ]] && return
   dir="$FLASHSALE_CACHE/build/ct-$CHART_TESTING_VERSION"
