@@ -20,6 +20,7 @@ source "$(dirname "$0")/e2e-lib.sh"
 E2E_NAMESPACE=${E2E_NAMESPACE:-flashsale-e2e}
 RELEASE=flashsale
 REPORT="$REPO_ROOT/reports/e2e-cluster.json"
+export KUBECONFIG=$KUBECONFIG_ADMIN # for helm
 TMP=$(mktemp -d)
 BROUGHT_UP=0
 T0=$(date +%s)
@@ -35,7 +36,7 @@ cleanup() {
     "$REPO_ROOT/hack/cluster/volumes.sh" delete "$E2E_NAMESPACE" || true
   fi
   if ((BROUGHT_UP)) && [[ ${E2E_CLUSTER_DOWN:-0} == 1 && ${E2E_KEEP_CLUSTER:-0} != 1 ]]; then
-    flock /tmp/flashsale-cluster.lock "$REPO_ROOT/hack/cluster/down.sh"
+    flock -o -w 900 /tmp/flashsale-cluster.lock "$REPO_ROOT/hack/cluster/down.sh"
   fi
   rm -rf "$TMP"
   log e2e "report $REPORT: ok=$(jq .ok "$REPORT") in $(($(date +%s) - T0))s"
@@ -65,9 +66,9 @@ cluster() {
   else
     BROUGHT_UP=1
     log cluster "bringing the host cluster up"
+    # -o: the cluster's processes must not inherit the lock.
+    flock -o -w 900 /tmp/flashsale-cluster.lock "$REPO_ROOT/hack/cluster/up.sh"
   fi
-  # Idempotent; also restarts a component (e.g. the NetworkPolicy enforcer) that died.
-  flock /tmp/flashsale-cluster.lock "$REPO_ROOT/hack/cluster/up.sh"
 }
 
 install() {

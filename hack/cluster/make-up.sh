@@ -115,9 +115,16 @@ image_values() {
 
 up_host() {
   "$REPO_ROOT/hack/tools.sh" # the Kubernetes binaries, helm and image tools; seconds when cached
-  # Several test runs share the host cluster: one up.sh and one image build at a time.
-  flock /tmp/flashsale-cluster.lock "$REPO_ROOT/hack/cluster/up.sh"
-  flock /tmp/flashsale-images.lock "$REPO_ROOT/hack/images/build.sh" --import "${HOST_IMAGES[@]}"
+  # Several test runs share the host cluster: one up.sh and one image build at a time. A cluster
+  # that answers is left alone. -o: the cluster's long-lived processes must not inherit the lock
+  # (they would hold it for ever).
+  if [[ -f $KUBECONFIG_ADMIN ]] && kubectl_ get --raw /readyz >/dev/null 2>&1; then
+    log cluster "the host cluster is up"
+  else
+    flock -o -w 900 /tmp/flashsale-cluster.lock "$REPO_ROOT/hack/cluster/up.sh"
+  fi
+  flock -o -w 1800 /tmp/flashsale-images.lock "$REPO_ROOT/hack/images/build.sh" --import "${HOST_IMAGES[@]}"
+  export KUBECONFIG=$KUBECONFIG_ADMIN # for helm
   restricted_namespace kubectl_
   # No provisioner on the host cluster: a folder per claim, bound in advance.
   "$REPO_ROOT/hack/cluster/volumes.sh" ensure "$NAMESPACE" "data-$RELEASE-postgres-0" \
@@ -172,6 +179,7 @@ main() {
     down)
       [[ $(engine) == podman ]] && export KIND_EXPERIMENTAL_PROVIDER=podman
       if [[ -f $KUBECONFIG_ADMIN ]] && kubectl_ get ns "$NAMESPACE" >/dev/null 2>&1; then
+        export KUBECONFIG=$KUBECONFIG_ADMIN
         helm_ uninstall "$RELEASE" -n "$NAMESPACE" --wait --timeout 300s >/dev/null 2>&1 || true
         kubectl_ delete namespace "$NAMESPACE" --wait=true --timeout=300s >/dev/null || true
         "$REPO_ROOT/hack/cluster/volumes.sh" delete "$NAMESPACE"
