@@ -61,7 +61,8 @@ dashboard() {
       sleep 2
       continue
     fi
-    k port-forward --address 127.0.0.1 "pod/$pod" "$PORT:8080" >/dev/null 2>&1 &
+    # exec: $! is kubectl itself, so killing it ends the forward (a function would leave it running).
+    (exec "${K[@]}" -n "$NAMESPACE" port-forward --address 127.0.0.1 "pod/$pod" "$PORT:8080" >/dev/null 2>&1) &
     pid=$!
     if wait_for dashboard 15 curl -fsS -o /dev/null --max-time 2 "$url"; then
       log dashboard "$url -> $comp pod $pod"

@@ -43,7 +43,9 @@ secret_value() { kn get secret "$1" -o "jsonpath={.data.$2}" | base64 -d; }
 forward_start() {
   local port
   port=$(free_port)
-  kn port-forward --address 127.0.0.1 "svc/$RELEASE-reservation" "$port:80" >/dev/null 2>&1 &
+  # exec: $! is kubectl itself, so forward_stop really ends it.
+  (exec "$KUBE_BIN_DIR/kubectl" --kubeconfig "$KUBECONFIG_ADMIN" -n "$E2E_NAMESPACE" port-forward \
+    --address 127.0.0.1 "svc/$RELEASE-reservation" "$port:80" >/dev/null 2>&1) &
   FORWARD_PID=$!
   API="http://127.0.0.1:$port"
   wait_for forward 20 curl -fsS -o /dev/null --max-time 2 "$API/readyz"

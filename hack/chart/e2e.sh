@@ -94,10 +94,12 @@ ready_and_restricted() {
 }
 
 helm_test() {
-  if "$HELM" test "$RELEASE" -n "$E2E_NAMESPACE" --timeout 180s --logs >"$TMP/helm-test.log" 2>&1; then
-    check helmTest true "$(grep -o '"step":"ok"[^}]*' "$TMP/helm-test.log" | head -1)"
+  # The test pod is deleted once it passed (hook-succeeded), so its log is read only on failure.
+  if "$HELM" test "$RELEASE" -n "$E2E_NAMESPACE" --timeout 180s >"$TMP/helm-test.log" 2>&1; then
+    check helmTest true "$(grep -E '^(TEST SUITE|Phase)' "$TMP/helm-test.log" | tr -s ' ' | paste -sd' ')"
   else
     cat "$TMP/helm-test.log" >&2
+    kn logs "$RELEASE-test" >&2 || true
     check helmTest false "helm test failed (log above)"
   fi
 }
