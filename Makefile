@@ -58,3 +58,4 @@ stack-down: deps ## Stop them and remove their folder
 -include hack/cluster/cluster.mk
 -include hack/cluster/netpol.mk
 -include k8s-tests/chaos.mk
+-include hack/chart/chart.mk
