@@ -16,7 +16,7 @@ help: ## Show this help
 tools: ## Install every tool the tests need (Debian packages, Kubernetes, helm, k6, ...), cached
 	@hack/tools.sh
 
-WORKSPACES := hack/testbed services/reservation operator dashboard k8s-tests
+WORKSPACES := hack/testbed services/reservation operator dashboard k8s-tests/invariants k8s-tests
 
 $(NPM_STAMP): package-lock.json package.json $(wildcard $(addsuffix /package.json,$(WORKSPACES)))
 	npm ci --no-audit --no-fund

@@ -9,11 +9,27 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Stack, repoRoot, run } from '@flashsale/testbed';
-import { Client, type Answer } from './client.js';
+import {
+  Client,
+  combine,
+  createEvent,
+  crowd,
+  openStores,
+  runCrowd,
+  settle,
+  verifySale,
+  type CrowdResult,
+  type Verdict,
+} from '@flashsale/invariants';
 import { Fleet } from './fleet.js';
-import { record, runLoad, type LoadResult, type Sale } from './load.js';
-import { PROFILES, waveOpensAtMs, type Profile } from './profiles.js';
-import { combine, verify, type Verdict } from './verify.js';
+import {
+  PROFILES,
+  pickSale,
+  waveCapacities,
+  waveOpensAtMs,
+  type Profile,
+  type Sale,
+} from './profiles.js';
 
 const ADMIN_TOKEN = `chaos-${randomUUID()}`;
 const t0 = Date.now();
@@ -121,49 +137,6 @@ async function injectFaults(
   return faults;
 }
 
-/** Polls the status of every accepted-but-undecided reservation until all are decided or time runs out. */
-async function drain(client: Client, load: LoadResult, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const open = [...load.histories.values()]
-      .flatMap((users) => [...users.values()])
-      .filter((h) => h.reservationId && h.accepted > 0 && h.confirmed === 0 && h.rejected === 0);
-    log(`drain: ${open.length} accepted requests still undecided`);
-    if (open.length === 0 || Date.now() > deadline) return;
-    for (let i = 0; i < open.length; i += 64) {
-      await Promise.all(
-        open.slice(i, i + 64).map(async (h) => {
-          try {
-            const a = await client.call('GET', `/v1/reservations/${h.reservationId}`);
-            if (a.status === 200 && a.body.status !== 'pending') record(h, a.status, a.body);
-          } catch {
-            /* asked again next round */
-          }
-        }),
-      );
-    }
-    await sleep(1000);
-  }
-}
-
-/**
- * The audit of a sale once its queue is empty. A message held by a process killed with -9 comes back
- * only after the ack wait, although its user may already be told the (final) answer.
- */
-async function settledAudit(client: Client, eventId: string, timeoutMs: number): Promise<Answer> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const audit = await client.call('GET', `/v1/events/${eventId}/audit`, undefined, {
-      authorization: `Bearer ${ADMIN_TOKEN}`,
-    });
-    const pending = audit.body.pendingInQueue;
-    if (audit.status === 200 && pending === 0) return audit;
-    if (Date.now() > deadline) return audit;
-    log(`drain: sale ${eventId.slice(0, 8)} has ${String(pending)} messages in the queue`);
-    await sleep(1000);
-  }
-}
-
 async function main(): Promise<void> {
   const profile = PROFILES[(arg('profile') ?? 'full') as Profile['name']];
   if (!profile)
@@ -208,29 +181,23 @@ async function main(): Promise<void> {
     await fleet.start(profile.services);
     await fleet.ready(60_000);
     log(`${profile.services} service processes ready on ports ${fleet.ports.join(', ')}`);
-    client = new Client(fleet.ports, profile.concurrency);
+    client = new Client(
+      fleet.ports.map((p) => `http://127.0.0.1:${p}`),
+      profile.concurrency,
+    );
     // The sales open in waves during the load; planned a little ahead so creating them fits in.
     const loadStart = Date.now() + 2000;
     const sales: Sale[] = [];
-    const perWave = Math.floor(profile.capacity / profile.waves);
-    for (let k = 0; k < profile.waves; k++) {
-      const capacity = k === profile.waves - 1 ? profile.capacity - perWave * k : perWave;
+    const capacities = waveCapacities(profile);
+    const perWave = capacities[0] ?? 0;
+    for (const [k, capacity] of capacities.entries()) {
       const opensAtMs = waveOpensAtMs(profile, k);
-      const created = await client.call(
-        'POST',
-        '/v1/events',
-        {
-          name: `chaos ${profile.name} wave ${k + 1}`,
-          capacity,
-          saleStartsAt: new Date(loadStart + opensAtMs).toISOString(),
-        },
-        { authorization: `Bearer ${ADMIN_TOKEN}` },
-      );
-      if (created.status !== 201 || typeof created.body.id !== 'string')
-        throw new Error(
-          `creating an event answered ${created.status} ${JSON.stringify(created.body)}`,
-        );
-      sales.push({ eventId: created.body.id, opensAtMs });
+      const created = await createEvent(client, ADMIN_TOKEN, {
+        name: `chaos ${profile.name} wave ${k + 1}`,
+        capacity,
+        saleStartsAt: new Date(loadStart + opensAtMs).toISOString(),
+      });
+      sales.push({ eventId: created.id, opensAtMs });
     }
     log(
       `${profile.waves} sales of ${perWave} tickets, opening every ${((waveOpensAtMs(profile, 1) - waveOpensAtMs(profile, 0)) / 1000).toFixed(1)}s`,
@@ -238,14 +205,16 @@ async function main(): Promise<void> {
     await sleep(Math.max(0, loadStart - Date.now()));
     log('load starts');
 
-    const loadDone = runLoad({
+    const runId = randomUUID().slice(0, 8);
+    const userIds = Array.from({ length: profile.distinctUsers }, (_, i) => `u-${runId}-${i}`);
+    const loadDone: Promise<CrowdResult> = runCrowd({
       client,
-      sales,
-      distinctUsers: profile.distinctUsers,
-      attempts: profile.attempts,
-      durationMs: profile.durationMs,
+      clicks: crowd(userIds, profile.attempts, 'random'),
+      saleFor: (_, atMs) => pickSale(sales, atMs).eventId,
       concurrency: profile.concurrency,
-      runId: randomUUID().slice(0, 8),
+      durationMs: profile.durationMs,
+      // One request in five waits for its decision (201 / 409 sold_out instead of 202).
+      waitMs: (i) => (i % 5 === 0 ? 1500 : undefined),
       onProgress: (done, r) =>
         log(`load: ${done}/${r.attempts} sent, answers ${JSON.stringify(r.byStatus)}`),
     });
@@ -258,27 +227,38 @@ async function main(): Promise<void> {
     );
 
     await fleet.ready(60_000);
-    await drain(client, load, profile.drainTimeoutMs);
+    // Every named reservation of every sale is polled until decided, then each sale is judged
+    // once its queue is empty (messages held by a process killed with -9 come back only after the
+    // ack wait, although their users may already have been told the final answer).
+    const histories = sales.map(
+      (s) => load.histories.get(s.eventId) ?? { eventId: s.eventId, users: new Map() },
+    );
+    await settle(client, histories, {
+      timeoutMs: profile.drainTimeoutMs,
+      onProgress: (n) => log(`drain: ${n} named reservations still undecided`),
+    });
+    const stores = await openStores({
+      databaseUrl: serviceEnv.DATABASE_URL as string,
+      redisUrl: serviceEnv.REDIS_URL as string,
+    });
     const verdicts: Verdict[] = [];
-    for (const sale of sales) {
-      const audit = await settledAudit(client, sale.eventId, profile.drainTimeoutMs);
-      log(`audit: ${JSON.stringify(audit.body)}`);
-      const users = load.histories.get(sale.eventId) ?? new Map();
-      verdicts.push(
-        await verify({
-          databaseUrl: serviceEnv.DATABASE_URL as string,
-          eventId: sale.eventId,
-          attempts: [...users.values()].length,
-          users,
-          audit:
-            audit.status === 200
-              ? (audit.body as { remainingRedis?: number; pendingInQueue?: number })
-              : {},
-        }),
-      );
+    try {
+      for (const sale of histories) {
+        const { verdict, audit } = await verifySale({
+          client,
+          adminToken: ADMIN_TOKEN,
+          sale,
+          ...stores,
+          timeoutMs: profile.drainTimeoutMs,
+          log: (l) => log(`drain: ${l}`),
+        });
+        log(`audit: ${JSON.stringify(audit.body)}`);
+        verdicts.push(verdict);
+      }
+    } finally {
+      await stores.close();
     }
     const verdict = combine(verdicts);
-    verdict.attempts = load.attempts;
     const failedFaults = faults.filter((f) => f.error);
     if (failedFaults.length)
       verdict.violations.push(`${failedFaults.length} faults could not be injected`);
@@ -299,7 +279,7 @@ async function main(): Promise<void> {
     mkdirSync(dirname(reportPath), { recursive: true });
     writeFileSync(reportPath, JSON.stringify(report, null, 2) + '\n');
     console.log(
-      `chaos-local ${profile.name}: ${report.ok ? 'PASS' : 'FAIL'} attempts=${verdict.attempts} accepted=${verdict.accepted} confirmed=${verdict.confirmed} rejected=${verdict.rejected} faults=${faults.length} sold=${verdict.sold}/${verdict.capacity} oversold=${verdict.oversold} duplicateHolders=${verdict.duplicateHolders} lostAcceptances=${verdict.lostAcceptances} untruthful=${verdict.untruthful} redisDrift=${verdict.redisDrift} pendingAfterDrain=${verdict.pendingAfterDrain} (${reportPath})`,
+      `chaos-local ${profile.name}: ${report.ok ? 'PASS' : 'FAIL'} attempts=${verdict.attempts} accepted=${verdict.accepted} confirmed=${verdict.confirmed} rejected=${verdict.rejected} faults=${faults.length} sold=${verdict.sold}/${verdict.capacity} oversold=${verdict.oversold} duplicateHolders=${verdict.duplicateHolders} lostAcceptances=${verdict.lostAcceptances} undersold=${verdict.undersold} untruthful=${verdict.untruthful} drift=${verdict.drift} stillPending=${verdict.stillPending} (${reportPath})`,
     );
     for (const v of verdict.violations) console.log(`  violation: ${v}`);
     exitCode = report.ok ? 0 : 1;

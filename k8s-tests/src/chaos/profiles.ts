@@ -53,3 +53,27 @@ export const PROFILES: Record<Profile['name'], Profile> = {
 export function waveOpensAtMs(p: Profile, k: number): number {
   return 1000 + (k * (p.durationMs - 1000)) / p.waves;
 }
+
+/** The tickets of each wave: the capacity split evenly, the last wave taking the remainder. */
+export function waveCapacities(p: Profile): number[] {
+  const perWave = Math.floor(p.capacity / p.waves);
+  return Array.from({ length: p.waves }, (_, k) =>
+    k === p.waves - 1 ? p.capacity - perWave * k : perWave,
+  );
+}
+
+/** A sale of the run: its id and when (from the start of the load) it opens. */
+export interface Sale {
+  eventId: string;
+  opensAtMs: number;
+}
+
+/**
+ * The sale an attempt at `atMs` goes to: mostly the newest open one, one in ten (`random` below
+ * 0.1) any sale — early clicks meet `sale_not_open`, late ones `sold_out`.
+ */
+export function pickSale(sales: Sale[], atMs: number, random = Math.random): Sale {
+  if (random() < 0.1) return sales[Math.floor(random() * sales.length)] as Sale;
+  const open = sales.filter((s) => s.opensAtMs <= atMs);
+  return (open[open.length - 1] ?? sales[0]) as Sale;
+}

@@ -57,20 +57,22 @@ describe('merged figures', () => {
 });
 
 describe('histories', () => {
-  it('records what each user was told, per sale', () => {
-    const h = histories(
+  it('records what each user was told, per sale, for the shared checker', () => {
+    const [s1, s2] = histories(
       [
         answer(1, 202, 'a', { st: 'pending', r: 'r-a' }),
         answer(1, 201, 'a', { st: 'confirmed', r: 'r-a' }),
-        answer(1, 409, 'b', { c: 'sold_out', st: 'rejected', r: 'r-b' }),
+        answer(1, 409, 'b', { c: 'sold_out', r: 'r-b' }),
         answer(1, 0, 'c'),
         answer(1, 202, 'd', { e: 1, st: 'pending', r: 'r-d' }),
       ],
-      2,
+      ['ev-1', 'ev-2'],
     );
-    expect(h[0]?.get('a')).toMatchObject({ accepted: 1, confirmed: 1, reservationId: 'r-a' });
-    expect(h[0]?.get('b')).toMatchObject({ rejected: 1 });
-    expect(h[0]?.get('c')).toMatchObject({ errors: 1 });
-    expect(h[1]?.get('d')).toMatchObject({ accepted: 1 });
+    expect(s1?.eventId).toBe('ev-1');
+    expect(s1?.users.get('a')?.answers.map((t) => t.outcome)).toEqual(['accepted', 'confirmed']);
+    expect(s1?.users.get('a')?.reservationId).toBe('r-a');
+    expect(s1?.users.get('b')?.answers[0]?.outcome).toBe('rejected');
+    expect(s1?.users.get('c')?.answers[0]?.outcome).toBe('error');
+    expect(s2?.users.get('d')?.attempts).toBe(1);
   });
 });

@@ -1,4 +1,10 @@
-import { newHistory, record, type UserHistory } from '../chaos/load.js';
+import {
+  newSaleHistory,
+  recordAnswer,
+  recordError,
+  userOf,
+  type SaleHistory,
+} from '@flashsale/invariants';
 
 /** One answer a k6 VU got, as main.js logs it (one JSON line per request). */
 export interface AnswerLine {
@@ -130,20 +136,18 @@ export function judge(s: LoadStats, t: Thresholds): string[] {
   return failures;
 }
 
-/** What each user was told, per sale, from the answers (the history the invariant checker reads). */
-export function histories(answers: AnswerLine[], sales: number): Map<string, UserHistory>[] {
-  const out = Array.from({ length: sales }, () => new Map<string, UserHistory>());
+/**
+ * What each user was told, per sale, from the answers: the client history the shared invariant
+ * checker (@flashsale/invariants) judges. `eventIds` are the run's sales in the script's order.
+ */
+export function histories(answers: AnswerLine[], eventIds: string[]): SaleHistory[] {
+  const out = eventIds.map((id) => newSaleHistory(id));
   for (const a of answers) {
-    const users = out[a.e];
-    if (!users) continue;
-    let h = users.get(a.u);
-    if (!h) users.set(a.u, (h = newHistory(a.u)));
-    if (a.s === 0) {
-      h.errors++;
-      if (a.r) h.reservationId = a.r;
-      continue;
-    }
-    record(h, a.s, { code: a.c, status: a.st, reservationId: a.r });
+    const sale = out[a.e];
+    if (!sale) continue;
+    const h = userOf(sale, a.u);
+    if (a.s === 0) recordError(h);
+    else recordAnswer(h, a.s, { code: a.c, status: a.st, reservationId: a.r });
   }
   return out;
 }

@@ -1,7 +1,9 @@
 // Every endpoint, happy and sad, against a real service on real Postgres, Redis and NATS.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reservationId } from '../src/ids.js';
-import { ADMIN_TOKEN, TestEnv, createEvent, http } from './helpers.js';
+import { ADMIN_TOKEN, TestEnv } from './support/env.js';
+import { http } from './support/http.js';
+import { createEvent } from './support/events.js';
 
 let t: TestEnv;
 let base: string;

@@ -3,15 +3,11 @@
 import { Stack } from '@flashsale/testbed';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import {
-  TestEnv,
-  checkInvariants,
-  createEvent,
-  metric,
-  metricSum,
-  runSale,
-  spawnService,
-} from './helpers.js';
+import { TestEnv } from './support/env.js';
+import { createEvent } from './support/events.js';
+import { metric, metricSum } from './support/metrics.js';
+import { spawnService } from './support/processes.js';
+import { checkInvariants, runSale } from './support/sale.js';
 
 let t: TestEnv;
 // Servers of this file's own: restarting them disturbs no other test running meanwhile.

@@ -1,7 +1,9 @@
 // A table of malformed requests: each is a 4xx with its stable code, and nothing is written
 // (no event, no reservation, no message in the stream, no Redis record).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_TOKEN, TestEnv, createEvent, http } from './helpers.js';
+import { ADMIN_TOKEN, TestEnv } from './support/env.js';
+import { http } from './support/http.js';
+import { createEvent } from './support/events.js';
 
 let t: TestEnv;
 let base: string;

@@ -4,7 +4,9 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reservationId } from '../src/ids.js';
-import { ADMIN_TOKEN, TestEnv, createEvent, http, type HttpAnswer } from './helpers.js';
+import { ADMIN_TOKEN, TestEnv } from './support/env.js';
+import { http, type HttpAnswer } from './support/http.js';
+import { createEvent } from './support/events.js';
 
 type Doc = {
   openapi: string;

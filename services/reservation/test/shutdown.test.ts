@@ -2,14 +2,12 @@
 // in hand, and exits 0; nothing accepted is lost.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  TestEnv,
-  checkInvariants,
-  createEvent,
-  http,
-  spawnService,
-  type Answer,
-} from './helpers.js';
+import { newSaleHistory, recordAnswer, recordError, userOf } from '@flashsale/invariants';
+import { TestEnv } from './support/env.js';
+import { http } from './support/http.js';
+import { createEvent } from './support/events.js';
+import { spawnService } from './support/processes.js';
+import { checkInvariants } from './support/sale.js';
 
 let t: TestEnv;
 
@@ -25,19 +23,24 @@ describe('graceful shutdown', () => {
     const api = await spawnService(t, { ROLE: 'api', WAIT_MAX_MS: 30_000 });
     const e = await createEvent(api.url, { capacity: 500 });
     // No worker yet: every request waits for a decision that cannot come.
-    const inFlight = Array.from({ length: 100 }, (_, i) =>
-      http(`${api.url}/v1/events/${e.id}/reservations?wait=30000`, {
-        body: { userId: `w${i}` },
+    const sale = newSaleHistory(e.id);
+    const inFlight = Array.from({ length: 100 }, (_, i) => {
+      const h = userOf(sale, `w${i}`);
+      return http(`${api.url}/v1/events/${e.id}/reservations?wait=30000`, {
+        body: { userId: h.userId },
       }).then(
-        (r) => ({ userId: `w${i}`, status: r.status }) as Answer,
-        () => ({ userId: `w${i}`, status: 0 }) as Answer,
-      ),
-    );
+        (r) => recordAnswer(h, r.status, r.body).status,
+        () => {
+          recordError(h);
+          return 0;
+        },
+      );
+    });
     await expect.poll(async () => t.streamMessages(), { timeout: 30_000 }).toBe(100);
     await sleep(200);
     api.proc.kill('SIGTERM');
-    const answers = await Promise.all(inFlight);
-    expect(answers.map((a) => a.status)).toEqual(answers.map(() => 202));
+    const statuses = await Promise.all(inFlight);
+    expect(statuses).toEqual(statuses.map(() => 202));
     expect(await api.exited).toBe(0);
     expect(api.output()).toContain('"msg":"stopped"');
     await expect(fetch(`${api.url}/healthz`)).rejects.toThrow();
@@ -48,7 +51,7 @@ describe('graceful shutdown', () => {
     w1.proc.kill('SIGTERM');
     expect(await w1.exited).toBe(0);
     const svc = await t.start({ ACK_WAIT_MS: 3000 });
-    await checkInvariants(t, svc.url, e.id, 500, answers);
+    await checkInvariants(t, svc.url, e.id, 500, sale);
     const { rows } = await t.pg.query<{ n: number }>(
       'select count(*)::int n from reservations where event_id = $1',
       [e.id],

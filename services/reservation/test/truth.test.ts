@@ -4,7 +4,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createRedis, RedisAdmission } from '../src/adapters/redis.js';
 import { reservationId } from '../src/ids.js';
-import { ADMIN_TOKEN, TestEnv, createEvent, drained, http } from './helpers.js';
+import { ADMIN_TOKEN, TestEnv } from './support/env.js';
+import { http } from './support/http.js';
+import { createEvent, drained } from './support/events.js';
 
 let t: TestEnv;
 const fast = { NAK_DELAY_MS: 200, RECONCILE_INTERVAL_MS: 300 };

@@ -13,7 +13,10 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reservationId } from '../src/ids.js';
 import { parseRequest } from '../src/worker.js';
-import { TestEnv, createEvent, env, http, metric } from './helpers.js';
+import { TestEnv, env } from './support/env.js';
+import { http } from './support/http.js';
+import { createEvent } from './support/events.js';
+import { metric } from './support/metrics.js';
 
 let t: TestEnv;
 let nc: NatsConnection;

@@ -1,25 +1,33 @@
 import { Agent, request } from 'node:http';
 
+/** An HTTP answer with its JSON body (`{}` when the body is not JSON). */
 export interface Answer {
   status: number;
   body: Record<string, unknown>;
 }
 
 /**
- * A keep-alive HTTP client that spreads requests over the service processes like a load balancer
- * that retries a refused connection on another backend (the request never reached a server, so
- * retrying cannot duplicate anything).
+ * A keep-alive HTTP client that spreads requests over several service instances in turn, like a
+ * load balancer that retries a refused connection on another backend (the request never reached a
+ * server, so retrying cannot duplicate anything). Any other failure is thrown to the caller.
  */
 export class Client {
   private readonly agent: Agent;
+  private readonly targets: URL[];
+  private turn = 0;
 
+  /** `baseUrls`: `http://host:port` of each instance; `maxSockets`: connections per instance. */
   constructor(
-    private readonly ports: number[],
+    baseUrls: string[],
     maxSockets: number,
+    private readonly timeoutMs = 15_000,
   ) {
-    this.agent = new Agent({ keepAlive: true, maxSockets, timeout: 15_000 });
+    if (baseUrls.length === 0) throw new Error('Client: no service URL given');
+    this.targets = baseUrls.map((u) => new URL(u));
+    this.agent = new Agent({ keepAlive: true, maxSockets, timeout: timeoutMs });
   }
 
+  /** Sends one request with a JSON body (if any) to the next instance; retries refused connections. */
   async call(
     method: string,
     path: string,
@@ -27,11 +35,11 @@ export class Client {
     headers: Record<string, string> = {},
   ): Promise<Answer> {
     let lastErr: unknown;
-    const start = Math.floor(Math.random() * this.ports.length);
-    for (let i = 0; i < this.ports.length * 2; i++) {
-      const port = this.ports[(start + i) % this.ports.length] as number;
+    const start = this.turn++;
+    for (let i = 0; i < this.targets.length * 2; i++) {
+      const target = this.targets[(start + i) % this.targets.length] as URL;
       try {
-        return await this.once(port, method, path, body, headers);
+        return await this.once(target, method, path, body, headers);
       } catch (err) {
         lastErr = err;
         if ((err as NodeJS.ErrnoException).code !== 'ECONNREFUSED') throw err;
@@ -41,7 +49,7 @@ export class Client {
   }
 
   private once(
-    port: number,
+    target: URL,
     method: string,
     path: string,
     body: unknown,
@@ -51,12 +59,12 @@ export class Client {
     return new Promise((resolve, reject) => {
       const req = request(
         {
-          host: '127.0.0.1',
-          port,
+          host: target.hostname,
+          port: target.port,
           method,
           path,
           agent: this.agent,
-          timeout: 15_000,
+          timeout: this.timeoutMs,
           headers: {
             ...headers,
             ...(payload
@@ -70,10 +78,8 @@ export class Client {
           res.on('end', () => {
             let parsed: Record<string, unknown> = {};
             try {
-              parsed = JSON.parse(Buffer.concat(chunks).toString() || '{}') as Record<
-                string,
-                unknown
-              >;
+              const value: unknown = JSON.parse(Buffer.concat(chunks).toString() || '{}');
+              if (value && typeof value === 'object') parsed = value as Record<string, unknown>;
             } catch {
               /* a non-JSON answer is judged by its status alone */
             }
@@ -90,6 +96,7 @@ export class Client {
     });
   }
 
+  /** Closes the kept-alive connections. */
   close(): void {
     this.agent.destroy();
   }
