@@ -29,7 +29,7 @@ import { atExit, guard, runCleanups } from './lifecycle.js';
 import { K6_DIR, readOptions } from './options.js';
 import { ServiceClient, createSales, loadProfile, type Sale } from './sales.js';
 import { histories, stats } from './samples.js';
-import { findTarget, podsOf, secretValue, waitAllReady } from './target.js';
+import { findTarget, podsOf, waitAllReady } from './target.js';
 
 const t0 = Date.now();
 const log = (msg: string) =>
@@ -131,10 +131,8 @@ async function main(): Promise<number> {
 
   // The checker talks to the service and to Postgres from here, through port-forwards to a
   // Ready reservation pod and to the Postgres pod.
-  const dbUrl = target.databaseSecret
-    ? await secretValue(kc, o.namespace, target.databaseSecret)
-    : undefined;
-  if (!dbUrl) throw new Error(`no Secret in ${o.namespace} holds the database URL`);
+  const dbUrl = target.databaseUrl;
+  if (!dbUrl) throw new Error(`the reservation Deployment in ${o.namespace} has no DATABASE_URL`);
   const pgPod = (await podsOf(kc, o.namespace, 'postgres'))[0]?.metadata?.name;
   const apiPod = (await podsOf(kc, o.namespace, 'reservation'))[0]?.metadata?.name;
   if (!pgPod || !apiPod) throw new Error('no running Postgres or reservation pod to check against');

@@ -11,13 +11,16 @@ export interface Target {
   baseUrl: string;
   adminSecret: { name: string; key: string };
   adminToken: string;
-  databaseSecret?: { name: string; key: string };
+  /** The service's DATABASE_URL (its host is a cluster name: reach it through a port-forward). */
+  databaseUrl?: string;
 }
 
-const ADMIN_KEYS = ['admin-token', 'adminToken', 'ADMIN_TOKEN'];
-const DB_KEYS = ['database-url', 'databaseUrl', 'DATABASE_URL'];
-
-/** Finds the reservation Service and the Secrets holding the admin token and the database URL. */
+/**
+ * Finds the reservation Service, and reads from the reservation Deployment's own environment
+ * where its admin token and database URL come from (a Secret reference, or a value built from
+ * other variables, as the chart's `postgres://user:$(DB_PASSWORD)@...`), so the runners work on the
+ * chart and on the stand-in stack alike.
+ */
 export async function findTarget(kc: KubeConfig, namespace: string): Promise<Target> {
   const core = kc.makeApiClient(CoreV1Api);
   const services = (await core.listNamespacedService({ namespace })).items;
@@ -29,36 +32,43 @@ export async function findTarget(kc: KubeConfig, namespace: string): Promise<Tar
       `no reservation Service in namespace ${namespace} (install the system first: make up, or make load-stack-up)`,
     );
   const port = svc.spec?.ports?.[0];
-  const secrets = (await core.listNamespacedSecret({ namespace })).items;
-  const find = (keys: string[]) => {
-    for (const s of secrets)
-      for (const k of keys)
-        if (s.data?.[k] && s.metadata?.name) return { name: s.metadata.name, key: k };
-    return undefined;
+  const deploys = (await kc.makeApiClient(AppsV1Api).listNamespacedDeployment({ namespace })).items;
+  const deploy = deploys.find((d) => d.metadata?.name?.includes('reservation'));
+  const env = deploy?.spec?.template.spec?.containers[0]?.env ?? [];
+  const admin = env.find((e) => e.name === 'ADMIN_TOKEN')?.valueFrom?.secretKeyRef;
+  if (!admin?.name || !admin.key)
+    throw new Error(
+      `the reservation Deployment in ${namespace} takes no ADMIN_TOKEN from a Secret`,
+    );
+  const adminSecret = { name: admin.name, key: admin.key };
+  const secrets = new Map<string, Record<string, string>>();
+  const read = async (ref: { name: string; key: string }) => {
+    if (!secrets.has(ref.name))
+      secrets.set(
+        ref.name,
+        (await core.readNamespacedSecret({ name: ref.name, namespace })).data ?? {},
+      );
+    return Buffer.from(secrets.get(ref.name)?.[ref.key] ?? '', 'base64').toString();
   };
-  const adminSecret = find(ADMIN_KEYS);
-  if (!adminSecret)
-    throw new Error(`no Secret in ${namespace} holds the admin token (${ADMIN_KEYS.join(', ')})`);
-  const data = secrets.find((s) => s.metadata?.name === adminSecret.name)?.data ?? {};
+  const resolve = async (name: string, depth = 0): Promise<string | undefined> => {
+    const e = env.find((x) => x.name === name);
+    if (!e || depth > 3) return undefined;
+    const ref = e.valueFrom?.secretKeyRef;
+    if (ref?.name && ref.key) return read({ name: ref.name, key: ref.key });
+    let value = e.value ?? '';
+    for (const m of [...value.matchAll(/\$\(([A-Z0-9_]+)\)/g)])
+      value = value.replace(m[0], (await resolve(m[1] as string, depth + 1)) ?? m[0]);
+    return value;
+  };
   return {
     namespace,
     serviceRef: `${svc.metadata.name}:${port?.name ?? port?.port ?? 80}`,
     podPort: typeof port?.targetPort === 'number' ? port.targetPort : 8080,
     baseUrl: `http://${svc.metadata.name}.${namespace}.svc:${port?.port ?? 80}`,
     adminSecret,
-    adminToken: Buffer.from(data[adminSecret.key] ?? '', 'base64').toString(),
-    databaseSecret: find(DB_KEYS),
+    adminToken: await read(adminSecret),
+    databaseUrl: await resolve('DATABASE_URL'),
   };
-}
-
-/** Reads one key of a Secret. */
-export async function secretValue(
-  kc: KubeConfig,
-  namespace: string,
-  ref: { name: string; key: string },
-): Promise<string> {
-  const s = await kc.makeApiClient(CoreV1Api).readNamespacedSecret({ name: ref.name, namespace });
-  return Buffer.from(s.data?.[ref.key] ?? '', 'base64').toString();
 }
 
 export type Role = 'reservation' | 'postgres' | 'redis' | 'nats';
