@@ -144,7 +144,7 @@ export default function (data) {
   }
 }
 
-/** Waits until the sale's queue is empty, then asserts I1, I2, I6 (and I4 for a single sale) on the audit. */
+/** Waits until the sale has settled (queue empty, no drift), then asserts I1, I2, I6 (and I4 for a single sale) on the audit. */
 export function teardown(data) {
   if (!config.adminToken) {
     console.warn('ADMIN_TOKEN is not set: the audit checks are skipped');
@@ -159,7 +159,9 @@ export function teardown(data) {
         tags: { name: 'audit' },
       });
       a = res.status === 200 ? body(res) : { status: res.status };
-      if ((res.status === 200 && a.pendingInQueue === 0) || Date.now() > deadline) break;
+      // Settled: nothing of the sale left in the queue, and the reconciler has brought Redis in line.
+      if ((res.status === 200 && a.pendingInQueue === 0 && a.drift === 0) || Date.now() > deadline)
+        break;
       sleep(1);
     }
     const single = data.events.length === 1;
