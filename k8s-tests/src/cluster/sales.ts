@@ -65,11 +65,18 @@ export async function createSales(
   for (let k = 0; k < waves; k++) {
     const capacity = k === waves - 1 ? shape.tickets - per * k : per;
     const opensAt = waves === 1 ? startAt : startAt + 1000 + (k * (durationMs - 1000)) / waves;
-    const a = await client.call('POST', '/v1/events', {
+    const body = {
       name: `k6 ${scenario} ${runId} ${k + 1}`,
       capacity,
       saleStartsAt: new Date(opensAt).toISOString(),
-    });
+    };
+    // A 503 is the service saying a dependency is not there yet (e.g. just after an install):
+    // asked again for up to 30 s; any other refusal is final.
+    let a = await client.call('POST', '/v1/events', body);
+    for (let i = 0; a.status === 503 && i < 15; i++) {
+      await new Promise((r) => setTimeout(r, 2000));
+      a = await client.call('POST', '/v1/events', body);
+    }
     if (a.status !== 201 || typeof a.json.id !== 'string')
       throw new Error(`creating sale ${k + 1} answered ${a.status} ${a.text.slice(0, 300)}`);
     sales.push({ id: a.json.id, opensAt, capacity });
