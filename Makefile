@@ -59,3 +59,4 @@ stack-down: deps ## Stop them and remove their folder
 -include hack/cluster/netpol.mk
 -include k8s-tests/chaos.mk
 -include hack/chart/chart.mk
+-include k8s-tests/cluster.mk

@@ -1,6 +1,6 @@
 # hack/chart/chart.mk: the Helm chart's tests. Included by the top-level Makefile.
 
-E2E_TIMEOUT ?= 1800
+E2E_TIMEOUT ?= 2700
 
 ##@ Helm chart
 

@@ -33,6 +33,20 @@ write_report() {
        badValues: $badValuesDetail}}
     | .ok = ([.podsReady, .restrictedNamespace, .networkPolicyEnforced, .helmTest, .upgradeKeptData,
               .uninstallLeftOnlyPvcs, .portForward, .lint, .templates, .badValues] | all)' >"$file"
+  merge_load_reports "$file"
+}
+
+# merge_load_reports FILE: adds the in-cluster load and chaos figures (k8s-tests/cluster.mk) as
+# `k6` and `chaos`, when those runs happened (E2E_LOAD=0 skips them: the fields are then absent).
+merge_load_reports() {
+  local file=$1 k6="$REPO_ROOT/reports/k6-cluster.json" chaos="$REPO_ROOT/reports/chaos-cluster.json"
+  [[ -n ${CHECK[k6InCluster]:-} || -n ${CHECK[chaosInCluster]:-} ]] || return 0
+  jq --argjson k6ok "${CHECK[k6InCluster]:-false}" --argjson chaosok "${CHECK[chaosInCluster]:-false}" \
+    --slurpfile k6 <(cat "$k6" 2>/dev/null || echo null) --slurpfile chaos <(cat "$chaos" 2>/dev/null || echo null) '
+    .k6 = ($k6[0] | if . == null then null else {requests, rps, p95Ms, p99Ms, thresholdsPassed, pods} end)
+    | .chaos = ($chaos[0] | if . == null then null else {podDeletions, upgradeDuringLoad, attempts,
+        oversold, duplicateHolders, lostAcceptances, untruthful} end)
+    | .ok = (.ok and $k6ok and $chaosok)' "$file" >"$file.tmp" && mv "$file.tmp" "$file"
 }
 
 kn() { kubectl_ -n "$E2E_NAMESPACE" "$@"; }

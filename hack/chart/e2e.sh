@@ -11,6 +11,9 @@
 #   6 NetworkPolicies: a pod without the reservation labels cannot reach Postgres, Redis or NATS; a
 #     pod with them can
 #   7 helm uninstall leaves only the PersistentVolumeClaims
+#   8 (before 7) load and chaos inside the cluster, short profiles (k8s-tests/cluster.mk e2e-load):
+#     a k6 Job of 2 pods passing its thresholds, then pods deleted/evicted and the release upgraded
+#     under load with I1-I6 held; their figures land in the report as `k6` and `chaos`
 # Cleanup deletes only what the run made (its namespace and volumes). E2E_KEEP=1 keeps the namespace
 # and release (step 7 is then skipped); the cluster stays up unless E2E_CLUSTER_DOWN=1 and this run
 # brought it up (E2E_KEEP_CLUSTER=1 always keeps it, for the operator's and dashboard's runs).
@@ -165,6 +168,23 @@ network_policies() {
   check networkPolicyEnforced "$ok" "$detail"
 }
 
+in_cluster_load() {
+  if [[ ${E2E_LOAD:-1} != 1 ]]; then
+    log load "E2E_LOAD=0: the in-cluster k6 and chaos runs are skipped"
+    return 0
+  fi
+  local k6=false chaos=false
+  rm -f "$REPO_ROOT/reports/k6-cluster.json" "$REPO_ROOT/reports/chaos-cluster.json"
+  make -C "$REPO_ROOT" --no-print-directory k6 LOAD_NAMESPACE="$E2E_NAMESPACE" SCENARIO=burst \
+    PROFILE=short PARALLELISM=2 && k6=true
+  check k6InCluster "$k6" "$(jq -c '{requests, rps, p95Ms, p99Ms, thresholdsPassed, pods}' \
+    "$REPO_ROOT/reports/k6-cluster.json" 2>/dev/null || echo 'no report')"
+  RELEASE="$RELEASE" make -C "$REPO_ROOT" --no-print-directory chaos LOAD_NAMESPACE="$E2E_NAMESPACE" \
+    PROFILE=short PARALLELISM=2 && chaos=true
+  check chaosInCluster "$chaos" "$(jq -c '{podDeletions, upgradeDuringLoad, attempts, oversold,
+    duplicateHolders, lostAcceptances, untruthful}' "$REPO_ROOT/reports/chaos-cluster.json" 2>/dev/null || echo 'no report')"
+}
+
 uninstall_leaves_pvcs() {
   local left others pvcs
   "$HELM" uninstall "$RELEASE" -n "$E2E_NAMESPACE" --wait --timeout 180s >/dev/null
@@ -189,6 +209,7 @@ main() {
   port_forward
   upgrade_keeps_data
   network_policies
+  in_cluster_load
   if [[ ${E2E_KEEP:-0} == 1 ]]; then
     log uninstall "E2E_KEEP=1: release kept, uninstall not tested"
   else

@@ -38,8 +38,9 @@ start() {
   fi
   [[ -x $exe ]] || die "$name: $exe not found (run hack/tools.sh)"
   mkdir -p "$CLUSTER_RUN" "$CLUSTER_LOGS"
-  # 9<&-: the up/down lock must not be inherited by long-lived components.
-  setsid "$exe" "$@" </dev/null 9<&- >>"$CLUSTER_LOGS/$name.log" 2>&1 &
+  # 3<&- 9<&-: the up/down lock must not be inherited by long-lived components (fd 9 when a
+  # script locks with `exec 9>`, fd 3 under `flock FILE CMD`, as make-up.sh and the docs do).
+  setsid "$exe" "$@" </dev/null 3<&- 9<&- >>"$CLUSTER_LOGS/$name.log" 2>&1 &
   echo "$! $(readlink -f "$exe")" >"$CLUSTER_RUN/$name.pid"
   log "$name" "started (pid $!, log $CLUSTER_LOGS/$name.log)"
 }

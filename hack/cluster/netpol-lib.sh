@@ -132,7 +132,7 @@ netpol_start() {
     --hostname-override="$NODE_NAME" --nfqueue-id="$NETPOL_QUEUE_ID" \
     --metrics-bind-address="127.0.0.1:$NETPOL_METRICS_PORT" \
     --netfilter-bug-1766-fix=false --logging-format=json --v=0 \
-    </dev/null 9<&- >>"$CLUSTER_LOGS/$NETPOL_NAME.log" 2>&1 &
+    </dev/null 3<&- 9<&- >>"$CLUSTER_LOGS/$NETPOL_NAME.log" 2>&1 &
   echo "$! $(readlink -f "$NETPOL_BIN")" >"$CLUSTER_RUN/$NETPOL_NAME.pid"
   log "$NETPOL_NAME" "started (pid $!, queue $NETPOL_QUEUE_ID via $mode, log $CLUSTER_LOGS/$NETPOL_NAME.log)"
   wait_up "$NETPOL_NAME" 60 netpol_queued
