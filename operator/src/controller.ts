@@ -303,6 +303,7 @@ export class Controller {
       consecutiveFailures: st.failures,
       preScale: floor,
     });
+    log.debug({ current, decision: d.replicas, reason: d.reason, rps, backlog }, 'decided');
     st.failures = d.consecutiveFailures;
     st.history.push({ at: now, replicas: d.recommendation });
     const keep =

@@ -212,7 +212,11 @@ export function specWithRps(
       address: prometheusUrl(),
       query: typeof rps === 'number' ? `vector(${rps})` : rps,
     },
-    jetstream: { url: natsUrl(), stream: 'RESERVATIONS_T', consumer: 'reservation-worker' },
+    jetstream: over.jetstream ?? {
+      url: natsUrl(),
+      stream: 'RESERVATIONS_T',
+      consumer: 'reservation-worker',
+    },
     preScale: { enabled: false },
     ...over,
   };
