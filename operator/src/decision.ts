@@ -264,7 +264,7 @@ export const DEFAULT_SPEC: DecisionSpec = {
   minReplicas: 2,
   maxReplicas: 20,
   targetRpsPerReplica: 500,
-  targetBacklogPerReplica: 1000,
+  targetBacklogPerReplica: 5000,
   tolerance: 0.1,
   scaleUp: { stabilizationWindowSeconds: 0, maxStepPods: 0 },
   scaleDown: {

@@ -24,7 +24,7 @@ const SpecSchema = z
     minReplicas: nonneg.default(2),
     maxReplicas: pos.default(20),
     targetRpsPerReplica: pos.default(500),
-    targetBacklogPerReplica: pos.default(1000),
+    targetBacklogPerReplica: pos.default(5000),
     tolerancePercent: z.number().int().min(0).max(100).default(10),
     prometheus: z
       .object({
