@@ -292,7 +292,10 @@ describe('remediation', () => {
         .items;
       return !now.some((p) => p.metadata?.uid === victim.metadata?.uid);
     });
-    expect(await eventReasons(kc, ns)).toContain('PodRestarted');
+    // The Event and the metric follow the deletion: wait for them rather than race them.
+    await waitUntil('PodRestarted Event', 10_000, async () =>
+      (await eventReasons(kc, ns)).includes('PodRestarted'),
+    );
     const metrics = await op.metrics.registry.getSingleMetricAsString(
       'flashsale_operator_pod_restarts_total',
     );
