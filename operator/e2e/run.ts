@@ -214,11 +214,10 @@ async function fetchViaKubectl(path: string, body: unknown): Promise<boolean> {
 }
 
 async function phaseRemediation(): Promise<void> {
+  // The target's own selector, whatever labels the chart gives it.
+  const scale = await apps.readNamespacedDeploymentScale({ name: TARGET, namespace: NS });
   const pods = (
-    await core.listNamespacedPod({
-      namespace: NS,
-      labelSelector: `app.kubernetes.io/name=${TARGET}`,
-    })
+    await core.listNamespacedPod({ namespace: NS, labelSelector: scale.status?.selector ?? '' })
   ).items;
   const victim = pods.find((p) => p.status?.phase === 'Running');
   if (!victim?.metadata?.name) {
