@@ -60,3 +60,4 @@ stack-down: deps ## Stop them and remove their folder
 -include k8s-tests/chaos.mk
 -include hack/chart/chart.mk
 -include k8s-tests/cluster.mk
+-include operator/operator.mk

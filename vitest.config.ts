@@ -4,6 +4,13 @@ import { defineConfig } from 'vitest/config';
 // are started once by the test bed's global setup and stopped when the run ends.
 export default defineConfig({
   test: {
-    projects: ['hack/testbed', 'services/reservation', 'k8s-tests/invariants', 'k8s-tests'],
+    projects: [
+      'hack/testbed',
+      'services/reservation',
+      'k8s-tests/invariants',
+      'k8s-tests',
+      'operator',
+      'operator/vitest.integration.config.ts',
+    ],
   },
 });

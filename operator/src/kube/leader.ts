@@ -1,0 +1,171 @@
+// Leader election on a coordination.k8s.io/v1 Lease, written here because @kubernetes/client-node
+// ships none (see docs/adr/0019). The rules follow client-go's leaderelection: the holder renews every
+// retry period; another candidate takes over only after it has itself watched the Lease stay
+// unchanged for a whole lease duration (local clock, so no clock skew between nodes matters); a
+// leader that could not renew within the renew deadline stops acting before anyone can take over;
+// on shutdown the holder releases the Lease so the successor need not wait.
+import {
+  ApiException,
+  V1MicroTime,
+  type CoordinationV1Api,
+  type V1Lease,
+} from '@kubernetes/client-node';
+import type { Logger } from '../logger.js';
+
+export interface LeaderElectionOptions {
+  api: CoordinationV1Api;
+  namespace: string;
+  name: string;
+  identity: string;
+  leaseDurationMs: number;
+  renewDeadlineMs: number;
+  retryPeriodMs: number;
+  log: Logger;
+  onStartedLeading: () => void;
+  onStoppedLeading: () => void;
+}
+
+const code = (err: unknown) => (err instanceof ApiException ? err.code : undefined);
+
+/** Campaigns for the Lease until stop(); calls back on every change of leadership. */
+export class LeaderElector {
+  private leading = false;
+  private stopped = true;
+  private timer?: NodeJS.Timeout;
+  private lastRenew = 0;
+  /** What we saw last of someone else's Lease, and when (local clock). */
+  private observed?: { key: string; at: number };
+  private tick?: Promise<void>;
+
+  constructor(private readonly o: LeaderElectionOptions) {}
+
+  isLeader(): boolean {
+    return this.leading;
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.schedule(0);
+  }
+
+  /** Stops campaigning; a leader releases the Lease so another instance takes over at once. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.tick;
+    if (!this.leading) return;
+    this.setLeading(false);
+    try {
+      const lease = await this.read();
+      if (lease?.spec?.holderIdentity === this.o.identity) {
+        lease.spec.holderIdentity = undefined;
+        lease.spec.leaseDurationSeconds = 1;
+        lease.spec.renewTime = new V1MicroTime();
+        await this.o.api.replaceNamespacedLease({
+          name: this.o.name,
+          namespace: this.o.namespace,
+          body: lease,
+        });
+        this.o.log.info({ lease: this.o.name }, 'lease released');
+      }
+    } catch (err) {
+      this.o.log.warn(
+        { err },
+        'could not release the lease; the next leader waits for it to expire',
+      );
+    }
+  }
+
+  private schedule(ms: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.tick = this.tryAcquireOrRenew().finally(() => this.schedule(this.o.retryPeriodMs));
+    }, ms);
+  }
+
+  private async read(): Promise<V1Lease | undefined> {
+    try {
+      return await this.o.api.readNamespacedLease({
+        name: this.o.name,
+        namespace: this.o.namespace,
+      });
+    } catch (err) {
+      if (code(err) === 404) return undefined;
+      throw err;
+    }
+  }
+
+  private setLeading(v: boolean): void {
+    if (v === this.leading) return;
+    this.leading = v;
+    this.o.log.info(
+      { identity: this.o.identity, leading: v },
+      v ? 'became leader' : 'stopped leading',
+    );
+    if (v) this.o.onStartedLeading();
+    else this.o.onStoppedLeading();
+  }
+
+  private async tryAcquireOrRenew(): Promise<void> {
+    const now = Date.now();
+    const durationSec = Math.max(1, Math.ceil(this.o.leaseDurationMs / 1000));
+    try {
+      const lease = await this.read();
+      if (!lease) {
+        await this.o.api.createNamespacedLease({
+          namespace: this.o.namespace,
+          body: {
+            metadata: { name: this.o.name, namespace: this.o.namespace },
+            spec: {
+              holderIdentity: this.o.identity,
+              leaseDurationSeconds: durationSec,
+              acquireTime: new V1MicroTime(now),
+              renewTime: new V1MicroTime(now),
+              leaseTransitions: 0,
+            },
+          },
+        });
+        this.renewed(now);
+        return;
+      }
+      const spec = (lease.spec ??= {});
+      const holder = spec.holderIdentity ?? '';
+      if (holder !== this.o.identity && holder !== '') {
+        // Someone else holds it: it expires only after we have seen it unchanged for its duration.
+        const key = `${holder}|${String(spec.renewTime)}|${lease.metadata?.resourceVersion}`;
+        if (this.observed?.key !== key) this.observed = { key, at: now };
+        const ttl = (spec.leaseDurationSeconds ?? durationSec) * 1000;
+        if (now - this.observed.at < ttl) {
+          this.setLeading(false);
+          return;
+        }
+      }
+      const takingOver = holder !== this.o.identity;
+      spec.holderIdentity = this.o.identity;
+      spec.leaseDurationSeconds = durationSec;
+      spec.renewTime = new V1MicroTime(now);
+      if (takingOver) {
+        spec.acquireTime = new V1MicroTime(now);
+        spec.leaseTransitions = (spec.leaseTransitions ?? 0) + 1;
+      }
+      // replace carries the resourceVersion we read: a concurrent writer makes this a 409.
+      await this.o.api.replaceNamespacedLease({
+        name: this.o.name,
+        namespace: this.o.namespace,
+        body: lease,
+      });
+      this.renewed(now);
+    } catch (err) {
+      const c = code(err);
+      if (c !== 409) this.o.log.warn({ err, status: c }, 'lease read/renew failed');
+      if (this.leading && Date.now() - this.lastRenew > this.o.renewDeadlineMs)
+        this.setLeading(false);
+    }
+  }
+
+  private renewed(now: number): void {
+    this.lastRenew = now;
+    this.observed = undefined;
+    this.setLeading(true);
+  }
+}
