@@ -4,6 +4,6 @@ import { defineConfig } from 'vitest/config';
 // are started once by the test bed's global setup and stopped when the run ends.
 export default defineConfig({
   test: {
-    projects: ['hack/testbed', 'services/reservation', 'k8s-tests'],
+    projects: ['hack/testbed', 'services/reservation', 'dashboard', 'k8s-tests'],
   },
 });
