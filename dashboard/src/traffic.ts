@@ -13,6 +13,11 @@ interface Query {
 }
 
 const NOT_PROBES = 'route!~"/(healthz|readyz|metrics)"';
+// The reservation service registers Node's default metrics under flashsale_process_; a plain
+// prom-client default registry would name them process_*. Either is read.
+const CPU = '__name__=~"flashsale_process_process_cpu_seconds_total|process_cpu_seconds_total"';
+const RSS =
+  '__name__=~"flashsale_process_process_resident_memory_bytes|process_resident_memory_bytes"';
 
 /** The queries behind each chart, for a label selector and the label naming pods. */
 export function trafficQueries(selector: string, podLabel: string): Record<TrafficKey, Query[]> {
@@ -40,7 +45,8 @@ export function trafficQueries(selector: string, podLabel: string): Record<Traff
     errorRate: [
       {
         name: 'errors',
-        promql: `sum(rate(flashsale_http_requests_total${sel(`status=~"5..",${NOT_PROBES}`)}[1m])) / sum(rate(flashsale_http_requests_total${sel(NOT_PROBES)}[1m]))`,
+        // No 5xx series at all means no errors: 0, as long as there were requests (else no data).
+        promql: `(sum(rate(flashsale_http_requests_total${sel(`status=~"5..",${NOT_PROBES}`)}[1m])) or vector(0)) / sum(rate(flashsale_http_requests_total${sel(NOT_PROBES)}[1m]))`,
       },
     ],
     backlog: [{ name: 'backlog', promql: `max(flashsale_queue_backlog${sel()})` }],
@@ -65,13 +71,13 @@ export function trafficQueries(selector: string, podLabel: string): Record<Traff
     cpu: [
       {
         name: (l) => l[podLabel] ?? 'pod',
-        promql: `sum by (${podLabel}) (rate(process_cpu_seconds_total${sel()}[1m]))`,
+        promql: `sum by (${podLabel}) (rate(${sel(CPU)}[1m]))`,
       },
     ],
     memory: [
       {
         name: (l) => l[podLabel] ?? 'pod',
-        promql: `sum by (${podLabel}) (process_resident_memory_bytes${sel()})`,
+        promql: `sum by (${podLabel}) (${sel(RSS)})`,
       },
     ],
   };

@@ -330,3 +330,32 @@ export const TEST_AUTOSCALER = (id: string) => ({
   plural: 'reservationautoscalers',
   crd: `reservationautoscalers.t${id}.flashsale.dev`,
 });
+
+/**
+ * Reservations in two waves with a scrape between them. A counter is born at its first increment,
+ * so Prometheus shows a rate only once it has scraped the series before a later increment.
+ */
+export async function buyInTwoWaves(
+  rsv: ReservationUnderTest,
+  eventId: string,
+  users: string[],
+): Promise<void> {
+  const buy = async (list: string[]) => {
+    for (const userId of list)
+      await http(`${rsv.url}/v1/events/${eventId}/reservations`, { body: { userId } });
+  };
+  await buy(users.slice(0, 1));
+  // Without ?wait the answer is 202, which is what the accept-latency histogram observes.
+  for (const metric of [
+    'flashsale_reservation_decisions_total',
+    'flashsale_reservation_accept_duration_seconds_count',
+  ]) {
+    const series = new URL('/api/v1/series', env('TESTBED_PROMETHEUS_URL'));
+    series.searchParams.set('match[]', `${metric}{job="${rsv.job}"}`);
+    await waitFor(`${metric} scraped`, async () =>
+      (await http<{ data: unknown[] }>(series.toString())).body.data.length > 0 ? true : undefined,
+    );
+  }
+  await new Promise((r) => setTimeout(r, 1500));
+  await buy(users.slice(1));
+}

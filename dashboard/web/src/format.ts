@@ -24,6 +24,7 @@ export function formatRate(v: number | null | undefined): string {
 /** Milliseconds: 0.85 → "850 µs", 12.3 → "12.3 ms", 1500 → "1.5 s". */
 export function formatMs(v: number | null | undefined): string {
   if (v === null || v === undefined || !Number.isFinite(v)) return '—';
+  if (v === 0) return '0 ms';
   if (v < 1) return `${int.format(v * 1000)} µs`;
   if (v < 1000) return `${dec(v < 10 ? 2 : 1).format(v)} ms`;
   return `${dec(2).format(v / 1000)} s`;

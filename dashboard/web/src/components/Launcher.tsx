@@ -84,7 +84,7 @@ export function Launcher({ state }: { state: LiveState | undefined }) {
   };
 
   return (
-    <section className="panel wide" aria-labelledby="launcher-title" data-testid="launcher">
+    <section className="panel full" aria-labelledby="launcher-title" data-testid="launcher">
       <header className="panel-head">
         <h2 id="launcher-title">Launch the rush</h2>
       </header>

@@ -73,7 +73,15 @@ export function TimeChart({
       tick={AXIS}
       minTickGap={40}
     />,
-    <YAxis key="y" tickFormatter={format} tick={AXIS} width={64} allowDecimals={!step} />,
+    <YAxis
+      key="y"
+      tickFormatter={format}
+      tick={AXIS}
+      width={64}
+      allowDecimals={!step}
+      // An all-zero series would otherwise get an arbitrary 0–4 scale (400% errors, 4 ms).
+      domain={[0, (max: number) => (max > 0 ? max : 1)]}
+    />,
     <Tooltip
       key="tt"
       labelFormatter={(t) => formatClock(Number(t))}
