@@ -11,6 +11,7 @@ export default defineConfig({
       'k8s-tests',
       'operator',
       'operator/vitest.integration.config.ts',
+      'dashboard',
     ],
   },
 });
