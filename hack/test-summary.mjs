@@ -12,6 +12,8 @@ const readJson = (file) => (existsSync(file) ? JSON.parse(readFileSync(file, 'ut
 const REPORT_CHECKS = {
   'chaos-local-short': ['reports/chaos-local-short.json', (r) => r.violations?.length === 0],
   'cluster-smoke': ['reports/cluster-smoke.json', (r) => r.ok === true],
+  'netpol-smoke': ['reports/netpol-smoke.json', (r) => r.enforced === true],
+  e2e: ['reports/e2e-cluster.json', (r) => r.ok === true],
 };
 
 const steps = readJson('reports/steps.json') ?? [];

@@ -8,6 +8,7 @@
 # The exit status is non-zero when anything failed.
 #
 #   TEST_STEPS="lint typecheck"  hack/test.sh    run only these test steps (default: all of them)
+#   TEST_KEEP_CLUSTER=1                          keep the host cluster up at the end
 set -uo pipefail
 source "$(dirname "$0")/lib/common.sh"
 cd "$REPO_ROOT" || exit 1
@@ -15,8 +16,14 @@ cd "$REPO_ROOT" || exit 1
 SETUP_STEPS=(tools deps)
 # The order matters: the cheap checks first, then the servers, then the cluster runs that share one
 # host cluster (brought up once by the first of them, removed by the last).
-ALL_STEPS=(lint typecheck test-unit chaos-local-short cluster-smoke dockerfiles-check)
+ALL_STEPS=(lint typecheck dockerfiles-check chart-test test-unit autoscale-sim chaos-local-short
+  cluster-smoke netpol-smoke e2e)
+# The steps that need the host cluster: it is brought up once before the first of them and shared
+# (each of their own "down" switches is turned off), and removed after the last one if this run
+# brought it up.
+CLUSTER_STEPS=" cluster-smoke netpol-smoke e2e "
 read -r -a STEPS <<<"${TEST_STEPS:-${ALL_STEPS[*]}}"
+export SMOKE_DOWN=0 NETPOL_SMOKE_DOWN=0 E2E_CLUSTER_DOWN=0
 
 mkdir -p reports
 STEPS_FILE=reports/steps.json
@@ -56,8 +63,16 @@ for step in "${SETUP_STEPS[@]}"; do
     exit 1
   fi
 done
+cluster_was_up=unknown
 for step in "${STEPS[@]}"; do
+  if [[ $CLUSTER_STEPS == *" $step "* && $cluster_was_up == unknown ]]; then
+    if hack/cluster/kubectl.sh get --raw /readyz >/dev/null 2>&1; then cluster_was_up=1; else cluster_was_up=0; fi
+    run_step cluster-up || true
+  fi
   run_step "$step" || true
 done
+if [[ $cluster_was_up == 0 && ${TEST_KEEP_CLUSTER:-0} != 1 ]]; then
+  run_step cluster-down || true
+fi
 log test "all steps done in $(elapsed)s"
 node hack/test-summary.mjs
