@@ -28,6 +28,30 @@ pid_of() {
 
 running() { [[ -n $(pid_of "$1") ]]; }
 
+# close_fds: closes every descriptor above 2 of the calling (sub)shell. A long-lived component must
+# not inherit one: the up/down lock, or the lock of a caller's `flock FILE make cluster-up`, would
+# otherwise stay held for the component's whole life. (The subshell is not a process group leader,
+# so setsid execs in place and $! is the component's pid.)
+close_fds() {
+  local f fd
+  for f in "/proc/$BASHPID/fd"/*; do
+    fd=${f##*/}
+    ((fd > 2)) && exec {fd}>&-
+  done
+  return 0
+}
+
+# await_exec PID EXE: waits (up to 5 s) until PID runs EXE: a component is started through a
+# subshell and setsid (and the enforcer through unshare and sh), each exec'ing the next, and until
+# the last exec `running` would see a stranger's executable and call the component dead.
+await_exec() {
+  local pid=$1 exe deadline=$(($(date +%s) + 5))
+  exe=$(readlink -f "$2")
+  while [[ -d /proc/$pid && $(readlink "/proc/$pid/exe" 2>/dev/null) != "$exe" ]] && (($(date +%s) < deadline)); do
+    sleep 0.05
+  done
+}
+
 # start NAME EXE ARGS...: starts EXE in its own session unless NAME already runs.
 start() {
   local name=$1 exe=$2
@@ -38,10 +62,12 @@ start() {
   fi
   [[ -x $exe ]] || die "$name: $exe not found (run hack/tools.sh)"
   mkdir -p "$CLUSTER_RUN" "$CLUSTER_LOGS"
-  # 3<&- 9<&-: the up/down lock must not be inherited by long-lived components (fd 9 when a
-  # script locks with `exec 9>`, fd 3 under `flock FILE CMD`, as make-up.sh and the docs do).
-  setsid "$exe" "$@" </dev/null 3<&- 9<&- >>"$CLUSTER_LOGS/$name.log" 2>&1 &
+  (
+    close_fds
+    exec setsid "$exe" "$@" </dev/null >>"$CLUSTER_LOGS/$name.log" 2>&1
+  ) &
   echo "$! $(readlink -f "$exe")" >"$CLUSTER_RUN/$name.pid"
+  await_exec "$!" "$exe"
   log "$name" "started (pid $!, log $CLUSTER_LOGS/$name.log)"
 }
 

@@ -11,9 +11,11 @@
 # iptables' NFQUEUE target (xt_NFQUEUE through nft_compat) in the chain FLASHSALE-NETPOL of the
 # mangle table, hooked first in POSTROUTING, where upstream's own chain sits.
 #
-# Fail-open: the rule has --queue-bypass, so while no enforcer listens (stopped, restarting) pod
-# traffic flows as on the bare bridge CNI instead of stopping the whole shared cluster. The smoke
-# test (make netpol-smoke) proves it is enforcing, not just running.
+# Fail-open: the rule has --queue-bypass (and --fail-open gives upstream's own rule the same flag),
+# so while no enforcer listens (stopped, restarting) pod traffic flows as on the bare bridge CNI
+# instead of stopping the whole shared cluster; --fail-open also lets packets through when its
+# queue (1024 packets) is full, rather than dropping them under a load test. The smoke test
+# (make netpol-smoke) proves it is enforcing, not just running.
 
 NETPOL_NAME=kube-network-policies
 NETPOL_BIN="$FLASHSALE_BIN/kube-network-policies-$KUBE_NETWORK_POLICIES_VERSION"
@@ -121,8 +123,10 @@ netpol_start() {
   # In a private mount namespace (the host's network namespace): a tmpfs over /run holds only the
   # service-account folder where client-go's in-cluster config looks for it, so nothing is written
   # to the host's /run. unshare and sh exec, so the pid stays that of the enforcer.
-  KUBERNETES_SERVICE_HOST=$NODE_IP KUBERNETES_SERVICE_PORT=$APISERVER_PORT \
-    setsid unshare --mount --propagation private -- /bin/sh -c '
+  (
+    close_fds
+    KUBERNETES_SERVICE_HOST=$NODE_IP KUBERNETES_SERVICE_PORT=$APISERVER_PORT \
+    exec setsid unshare --mount --propagation private -- /bin/sh -c '
       set -e
       mount -t tmpfs -o size=64k,mode=0755 flashsale-netpol /run
       mkdir -p /run/secrets/kubernetes.io/serviceaccount
@@ -131,9 +135,11 @@ netpol_start() {
       exec "$@"' sh "$NETPOL_DIR/serviceaccount" "$NETPOL_BIN" \
     --hostname-override="$NODE_NAME" --nfqueue-id="$NETPOL_QUEUE_ID" \
     --metrics-bind-address="127.0.0.1:$NETPOL_METRICS_PORT" \
-    --netfilter-bug-1766-fix=false --logging-format=json --v=0 \
-    </dev/null 3<&- 9<&- >>"$CLUSTER_LOGS/$NETPOL_NAME.log" 2>&1 &
+    --netfilter-bug-1766-fix=false --fail-open=true --logging-format=json --v=0 \
+    </dev/null >>"$CLUSTER_LOGS/$NETPOL_NAME.log" 2>&1
+  ) &
   echo "$! $(readlink -f "$NETPOL_BIN")" >"$CLUSTER_RUN/$NETPOL_NAME.pid"
+  await_exec "$!" "$NETPOL_BIN"
   log "$NETPOL_NAME" "started (pid $!, queue $NETPOL_QUEUE_ID via $mode, log $CLUSTER_LOGS/$NETPOL_NAME.log)"
   wait_up "$NETPOL_NAME" 60 netpol_queued
   log "$NETPOL_NAME" "bound to NFQUEUE $NETPOL_QUEUE_ID: NetworkPolicies are enforced"
