@@ -99,7 +99,11 @@ async function main(): Promise<number> {
       { at: strike(2), act: () => d.disrupt('nats', 'evict') },
       { at: strike(3), act: () => d.disrupt('postgres', 'delete') },
     ];
-    for (const f of plan) if (await until(f.at, () => loadOver)) await f.act();
+    // Each fault starts on time without waiting for the one before (a helm upgrade takes a
+    // while: its migration hook runs first); all are awaited before the verdict.
+    const started: Promise<unknown>[] = [];
+    for (const f of plan) if (await until(f.at, () => loadOver)) started.push(f.act());
+    await Promise.all(started);
   })();
   const podFaults = (async () => {
     let n = 0;
