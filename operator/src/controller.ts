@@ -582,7 +582,7 @@ export class Controller {
       });
     } catch (err) {
       // An Event is a report, not the work: a failed one is logged and the reconcile goes on.
-      this.o.log.warn({ err: errMsg(err), reason }, 'could not record an Event');
+      this.o.log.warn({ key: keyOf(obj), err: errMsg(err), reason }, 'could not record an Event');
     }
   }
 }

@@ -143,9 +143,12 @@ describe('RBAC', () => {
       .makeApiClient(CoordinationV1Api)
       .readNamespacedLease({ name: 'flashsale-operator', namespace: ns });
     expect(lease.spec?.holderIdentity ?? '').toBe('');
-    const denied = lines.filter((l) => /forbidden|\b403\b/i.test(JSON.stringify(l)));
-    expect(denied).toEqual([]);
-    expect(lines.filter((l) => (l.level as number) >= 40)).toEqual([]);
+    // It watches all namespaces, so it also reconciles what earlier test files leave behind in
+    // namespaces being deleted (where the API server refuses new Events with a 403 about the
+    // namespace, not about RBAC). Lines about those keys are not this test's business.
+    const ours = lines.filter((l) => typeof l.key !== 'string' || l.key.startsWith(`${ns}/`));
+    expect(ours.filter((l) => /forbidden|\b403\b/i.test(JSON.stringify(l)))).toEqual([]);
+    expect(ours.filter((l) => (l.level as number) >= 40)).toEqual([]);
   });
 
   it('when asked for anything beyond its job, then the API server says no (least privilege)', async () => {
