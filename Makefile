@@ -61,3 +61,4 @@ stack-down: deps ## Stop them and remove their folder
 -include hack/chart/chart.mk
 -include k8s-tests/cluster.mk
 -include operator/operator.mk
+-include dashboard/dashboard.mk

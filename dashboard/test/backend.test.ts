@@ -346,12 +346,13 @@ describe('sales and inventory', () => {
     await buyInTwoWaves(rsv, sale.id, ['t0', 't1', 't2', 't3', 't4']);
     let seen: Traffic | undefined;
     const t = await waitFor('non-empty traffic', async () => {
-      const tr = (await http<Traffic>(`${base}/api/traffic?minutes=5`)).body;
+      const tr = (await http<Traffic>(`${base}/api/traffic?minutes=1`)).body;
       seen = tr;
       const rps = tr.queries.rps;
       const outcomes = tr.queries.outcomes;
       const confirmed = outcomes.ok ? outcomes.data.find((s) => s.name === 'confirmed') : undefined;
       return rps.ok &&
+        (rps.data[0]?.points.length ?? 0) >= 12 &&
         rps.data[0]?.points.some(([, v]) => (v ?? 0) > 0) &&
         confirmed?.points.some(([, v]) => (v ?? 0) > 0)
         ? tr

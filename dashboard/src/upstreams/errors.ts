@@ -52,8 +52,19 @@ export function asUpstreamError(source: UpstreamName, err: unknown): UpstreamErr
         cause: err,
       },
     );
-  if (/ECONNREFUSED|ENOTFOUND|ECONNRESET|fetch failed|socket hang up/i.test(msg))
-    return new UpstreamError(source, UpstreamCode.Unreachable, msg, undefined, { cause: err });
+  if (/ECONNREFUSED|ENOTFOUND|ECONNRESET|fetch failed|socket hang up/i.test(msg)) {
+    // undici's "fetch failed" says nothing by itself: the reason is in its cause.
+    const why = (e?.cause as { message?: string } | undefined)?.message;
+    return new UpstreamError(
+      source,
+      UpstreamCode.Unreachable,
+      why ? `${msg} (${why})` : msg,
+      undefined,
+      {
+        cause: err,
+      },
+    );
+  }
   return new UpstreamError(source, UpstreamCode.BadAnswer, msg, undefined, { cause: err });
 }
 
