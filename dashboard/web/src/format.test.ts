@@ -15,6 +15,7 @@ describe('formatting for people', () => {
     expect(formatNumber(1_234_567)).toBe('1.23 M');
     expect(formatNumber(2_500_000_000)).toBe('2.5 B');
     expect(formatNumber(0.456)).toBe('0.46');
+    expect(formatNumber(0.045)).toBe('0.045');
     expect(formatNumber(12.345)).toBe('12.3');
     expect(formatNumber(null)).toBe('—');
     expect(formatNumber(Number.NaN)).toBe('—');

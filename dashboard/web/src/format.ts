@@ -11,7 +11,8 @@ export function formatNumber(v: number | null | undefined): string {
   if (a >= 1e9) return `${dec(2).format(v / 1e9)} B`;
   if (a >= 1e6) return `${dec(2).format(v / 1e6)} M`;
   if (a >= 100 || Number.isInteger(v)) return int.format(v);
-  return dec(a >= 10 ? 1 : 2).format(v);
+  // Small values keep a third digit, so axis ticks like 0.045 and 0.05 stay apart.
+  return dec(a >= 10 ? 1 : a >= 0.1 ? 2 : 3).format(v);
 }
 
 /** Requests per second: 0.5 → "0.5/s", 12345 → "12.3k/s". */
