@@ -2,7 +2,8 @@
 # make tools: installs everything the tests need, idempotently, one progress line per tool.
 #   - Debian packages (servers, chromium, containerd/runc/CNI, image building tools);
 #   - Go-built binaries, cached under ~/.cache/flashsale/bin/<tool>-<version> so a machine builds
-#     them once: Kubernetes (one `go build` through a wrapper module), helm, k6, CoreDNS, nats-server.
+#     them once: Kubernetes (one `go build` through a wrapper module), helm, k6, CoreDNS, nats-server,
+#     kind.
 # Usage: hack/tools.sh
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
@@ -134,6 +135,7 @@ main() {
   go_tool k6 "$K6_VERSION" go.k6.io/k6
   go_tool coredns "$COREDNS_VERSION" github.com/coredns/coredns
   go_tool nats-server "$NATS_SERVER_VERSION" github.com/nats-io/nats-server/v2
+  go_tool kind "$KIND_VERSION" sigs.k8s.io/kind
   log "done" "all tools ready in $(($(date +%s) - total_start))s (cache: $FLASHSALE_BIN)"
 }
 
