@@ -16,6 +16,14 @@ MANIFESTS="$REPO_ROOT/k8s-tests/cluster-smoke/manifests"
 UPSTREAM_POSTGRES=docker.io/library/postgres:15-bookworm
 UPSTREAM_REDIS=docker.io/library/redis:7-bookworm
 UPSTREAM_NATS=docker.io/library/nats:${NATS_SERVER_VERSION#v}
+# kind: the binary make tools builds (KIND_VERSION) when it is there, else the one on PATH.
+KIND_BIN=$FLASHSALE_BIN/kind-$KIND_VERSION
+[[ -x $KIND_BIN ]] || KIND_BIN=$(command -v kind || true)
+# Knobs for machines without a registry (hack/kind/e2e.sh sets them; users need none):
+#   KIND_NODE_IMAGE     node image for `kind create cluster --image` (default: kind's own)
+#   KIND_CONFIG         cluster config (default: kind-config.yaml)
+#   DOCKER_BUILD_FLAGS  extra `docker build` flags, e.g. --network host
+KIND_CONFIG=${KIND_CONFIG:-$REPO_ROOT/kind-config.yaml}
 
 engine() {
   if command -v docker >/dev/null && docker info >/dev/null 2>&1; then
@@ -25,10 +33,23 @@ engine() {
   fi
 }
 
+# pick: kind:ENGINE or host. FLASHSALE_CLUSTER=kind|host forces one (hack/kind/e2e.sh forces kind,
+# so that its `make down` can never reach a host cluster that other work uses).
 pick() {
   local e
   e=$(engine)
-  if command -v kind >/dev/null && [[ -n $e ]]; then
+  case ${FLASHSALE_CLUSTER:-auto} in
+    kind)
+      [[ -n $KIND_BIN && -n $e ]] || die "FLASHSALE_CLUSTER=kind but kind or a working Docker/Podman is missing"
+      echo "kind:$e"
+      return
+      ;;
+    host)
+      echo host
+      return
+      ;;
+  esac
+  if [[ -n $KIND_BIN && -n $e ]]; then
     echo "kind:$e"
   elif [[ $(uname -s) == Linux && $(id -u) == 0 ]]; then
     echo host
@@ -80,31 +101,48 @@ up_host() {
 }
 
 up_kind() {
-  local e=$1 k=(kubectl --context "kind-$KIND_CLUSTER")
+  local e=$1 k=(kubectl --context "kind-$KIND_CLUSTER") kind=("$KIND_BIN") t
   [[ $e == podman ]] && export KIND_EXPERIMENTAL_PROVIDER=podman
-  if ! kind get clusters 2>/dev/null | grep -qx "$KIND_CLUSTER"; then
-    log kind "creating cluster $KIND_CLUSTER ($e)"
-    kind create cluster --name "$KIND_CLUSTER" --config "$REPO_ROOT/kind-config.yaml" \
-      --wait 120s
+  if ! "${kind[@]}" get clusters 2>/dev/null | grep -qx "$KIND_CLUSTER"; then
+    log kind "creating cluster $KIND_CLUSTER ($e, $("${kind[@]}" version | cut -d' ' -f1-2))"
+    local image=()
+    [[ -n ${KIND_NODE_IMAGE:-} ]] && image=(--image "$KIND_NODE_IMAGE")
+    "${kind[@]}" create cluster --name "$KIND_CLUSTER" --config "$KIND_CONFIG" "${image[@]}" --wait 180s
   fi
   [[ -f $REPO_ROOT/services/reservation/package.json ]] || die "services/reservation is not buildable yet"
-  log image "$e build -f services/reservation/Dockerfile"
-  "$e" build -f "$REPO_ROOT/services/reservation/Dockerfile" -t flashsale/reservation:dev "$REPO_ROOT"
-  if [[ $e == docker ]]; then
-    kind load docker-image --name "$KIND_CLUSTER" flashsale/reservation:dev
-  else
-    local tar
-    tar=$(mktemp --suffix .tar)
-    podman save -o "$tar" localhost/flashsale/reservation:dev
-    kind load image-archive --name "$KIND_CLUSTER" "$tar"
-    rm -f "$tar"
-  fi
-  # kind nodes pull the stack's upstream images themselves; only our image is loaded.
+  local flags=()
+  read -r -a flags <<<"${DOCKER_BUILD_FLAGS:-}"
+  log image "$e build -f services/reservation/Dockerfile (a few minutes the first time)"
+  t=$(date +%s)
+  "$e" build "${flags[@]}" -q -f "$REPO_ROOT/services/reservation/Dockerfile" -t flashsale/reservation:dev "$REPO_ROOT" >/dev/null
+  log image "flashsale/reservation:dev built in $(($(date +%s) - t))s"
+  # The app image, and the upstream images when this engine already has them (kind nodes pull the
+  # others themselves; a machine without a registry must have them all).
+  local img images=(flashsale/reservation:dev)
+  for img in "$UPSTREAM_POSTGRES" "$UPSTREAM_REDIS" "$UPSTREAM_NATS"; do
+    "$e" image inspect "$img" >/dev/null 2>&1 && images+=("$img")
+  done
+  for img in "${images[@]}"; do
+    log image "kind load $img"
+    if [[ $e == docker ]]; then
+      "${kind[@]}" load docker-image --name "$KIND_CLUSTER" "$img" >/dev/null
+    else
+      local tar
+      tar=$(mktemp --suffix .tar)
+      podman save -o "$tar" "$img"
+      "${kind[@]}" load image-archive --name "$KIND_CLUSTER" "$tar" >/dev/null
+      rm -f "$tar"
+    fi
+  done
+  # The Dockerfile compiles src/migrate.ts, so the image migrates whenever the source has it.
   render "$NAMESPACE" docker.io/flashsale/reservation:dev "$UPSTREAM_POSTGRES" "$UPSTREAM_REDIS" \
-    "$UPSTREAM_NATS" "$([[ -f $REPO_ROOT/services/reservation/dist/migrate.js ]] && echo 1 || echo 0)" |
+    "$UPSTREAM_NATS" "$([[ -f $REPO_ROOT/services/reservation/src/migrate.ts ]] && echo 1 || echo 0)" |
     sed 's/imagePullPolicy: Never/imagePullPolicy: IfNotPresent/' | "${k[@]}" apply -f - >/dev/null
+  log install "namespace $NAMESPACE: postgres, redis, nats, reservation"
   wait_ready "${k[@]}"
-  log ready "reach the service: kubectl --context kind-$KIND_CLUSTER -n $NAMESPACE port-forward svc/reservation 8080:80"
+  log ready "next: kubectl --context kind-$KIND_CLUSTER -n $NAMESPACE get pods"
+  log ready "next: kubectl --context kind-$KIND_CLUSTER -n $NAMESPACE port-forward svc/reservation 8080:80, then http://127.0.0.1:8080/healthz"
+  log ready "next: make down (deletes the kind cluster)"
 }
 
 main() {
@@ -116,14 +154,24 @@ main() {
       if [[ $where == host ]]; then up_host; else up_kind "${where#kind:}"; fi
       ;;
     down)
-      [[ $(engine) == podman ]] && export KIND_EXPERIMENTAL_PROVIDER=podman
-      if [[ -d $CLUSTER_DIR ]]; then "$REPO_ROOT/hack/cluster/down.sh"; fi
-      if command -v kind >/dev/null && kind get clusters 2>/dev/null | grep -qx "$KIND_CLUSTER"; then
-        kind delete cluster --name "$KIND_CLUSTER"
+      # The same choice as `up`: with kind and a container engine, only the kind cluster goes (a host
+      # cluster that other work uses on the same machine is left alone); else the host cluster.
+      where=$(pick)
+      if [[ $where == kind:* ]]; then
+        [[ $where == kind:podman ]] && export KIND_EXPERIMENTAL_PROVIDER=podman
+        if "$KIND_BIN" get clusters 2>/dev/null | grep -qx "$KIND_CLUSTER"; then
+          log make-down "kind delete cluster --name $KIND_CLUSTER"
+          "$KIND_BIN" delete cluster --name "$KIND_CLUSTER"
+        fi
+      elif [[ -d $CLUSTER_DIR ]]; then
+        "$REPO_ROOT/hack/cluster/down.sh"
       fi
       log make-down "done"
       ;;
-    *) die "usage: $0 up|down" ;;
+    upstream-images) # for hack/kind/standins.sh: NAME=IMAGE of what kind nodes would pull
+      printf 'postgres=%s\nredis=%s\nnats=%s\n' "$UPSTREAM_POSTGRES" "$UPSTREAM_REDIS" "$UPSTREAM_NATS"
+      ;;
+    *) die "usage: $0 up|down|upstream-images" ;;
   esac
 }
 
