@@ -77,7 +77,7 @@ main() {
   want=$(sed -n 's/^ip_forward=//p' "$DOCKER_STATE" 2>/dev/null)
   [[ -z $want ]] || [[ $(cat /proc/sys/net/ipv4/ip_forward) == "$want" ]] || echo "$want" >/proc/sys/net/ipv4/ip_forward
   if [[ $(sed -n 's/^lib_modules=//p' "$DOCKER_STATE" 2>/dev/null) == absent && -d /lib/modules ]]; then
-    rmdir /lib/modules 2>/dev/null && log docker-down "removed /lib/modules (made by Docker for a bind mount)"
+    if rmdir /lib/modules 2>/dev/null; then log docker-down "removed /lib/modules (made by Docker for a bind mount)"; fi
   fi
   rm -rf "$DOCKER_DIR" "$DOCKER_EXEC"
   # The checks: nothing of ours is left.
