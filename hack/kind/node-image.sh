@@ -84,18 +84,24 @@ component_images() {
 # preload ROOTFS DIR: imports every archive of DIR into ROOTFS/var/lib/containerd with a containerd
 # of its own (socket and state in a temporary folder), as kind's node build does with ctr.
 preload() {
-  local rootfs=$1 dir=$2 tmp pid a
+  local rootfs=$1 dir=$2 tmp a img
   tmp=$(mktemp -d /tmp/flashsale-preload.XXXXXX)
   sed -e "s#@ROOT@#$rootfs#g" -e "s#@TMP@#$tmp#g" "$REPO_ROOT/hack/kind/preload-containerd.toml" >"$tmp/config.toml"
   containerd --config "$tmp/config.toml" >"$KIND_WORK/preload-containerd.log" 2>&1 &
-  pid=$!
-  wait_for preload 30 ctr --address "$tmp/containerd.sock" version || die "preload containerd did not start"
+  PRELOAD_PID=$!
+  trap 'kill "$PRELOAD_PID" 2>/dev/null || true' EXIT
+  local c=(ctr --address "$tmp/containerd.sock" -n k8s.io)
+  wait_for preload 30 "${c[@]}" version || die "preload containerd did not start"
   for a in "$dir"/*.tar; do
-    ctr --address "$tmp/containerd.sock" -n k8s.io images import --label io.cri-containerd.pinned=pinned "$a" >/dev/null ||
-      die "import of $a failed"
+    "${c[@]}" images import "$a" >/dev/null || die "import of $a failed"
   done
-  log preload "$(ctr --address "$tmp/containerd.sock" -n k8s.io images ls -q | grep -vc '^sha256' ) images in the node's containerd"
-  kill "$pid" && wait "$pid" 2>/dev/null || true
+  # Pinned, as kind pins its preloaded images: the kubelet's image GC never removes them.
+  for img in $("${c[@]}" images ls -q | grep -v '^sha256:'); do
+    "${c[@]}" images label "$img" io.cri-containerd.pinned=pinned >/dev/null
+  done
+  log preload "$("${c[@]}" images ls -q | grep -vc '^sha256:') images in the node's containerd"
+  kill "$PRELOAD_PID" && wait "$PRELOAD_PID" 2>/dev/null || true
+  trap - EXIT
   rm -rf "$tmp"
 }
 
@@ -103,8 +109,8 @@ preload() {
 node_rootfs() {
   local root=$1 src files="$REPO_ROOT/hack/kind/node" pause_ref
   src="$(kind_src)/images/base/files"
-  rm -rf "$root"
-  debian_rootfs "$root" directory "$NODE_PKGS"
+  rm -rf "$root" && mkdir -p "$root"
+  tar --numeric-owner --xattrs --xattrs-include='*' -xf "$(cached_rootfs_layer node-rootfs "$NODE_PKGS")" -C "$root"
   # kind's base image, as its Dockerfile lays it out.
   install -m 0755 "$src"/usr/local/bin/entrypoint "$root/usr/local/bin/entrypoint"
   mkdir -p "$root/kind/bin" "$root/etc/kubernetes/manifests" "$root/LICENSES"
@@ -128,7 +134,7 @@ node_rootfs() {
   rm -f "$root"/lib/systemd/system/multi-user.target.wants/* "$root"/etc/systemd/system/*.wants/* \
     "$root"/lib/systemd/system/local-fs.target.wants/* "$root"/lib/systemd/system/sockets.target.wants/*udev* \
     "$root"/lib/systemd/system/sockets.target.wants/*initctl* "$root"/lib/systemd/system/basic.target.wants/*
-  echo "ReadKMsg=no" >>"$root/etc/systemd/journald.conf"
+  grep -qx "ReadKMsg=no" "$root/etc/systemd/journald.conf" || echo "ReadKMsg=no" >>"$root/etc/systemd/journald.conf"
   ln -sf /usr/lib/systemd/systemd "$root/sbin/init"
   systemctl --root="$root" enable kubelet.service containerd.service undo-mount-hacks.service >/dev/null 2>&1
   systemctl --root="$root" mask systemd-binfmt.service >/dev/null 2>&1
