@@ -11,7 +11,7 @@ source "$(dirname "$0")/env.sh"
 our_pids() {
   local p
   for p in /proc/[0-9]*; do
-    tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -qE "($DOCKER_DIR|$DOCKER_EXEC)( |/|$)" && echo "${p#/proc/}"
+    { tr '\0' ' ' <"$p/cmdline"; } 2>/dev/null | grep -qE "($DOCKER_DIR|$DOCKER_EXEC)( |/|$)" && echo "${p#/proc/}"
   done
   return 0
 }
