@@ -160,6 +160,8 @@ main() {
     tar --numeric-owner --xattrs --xattrs-include='*' -C "$KIND_WORK/node-rootfs" -cf "$tar.tmp" .
     mv "$tar.tmp" "$tar"
     rm -rf "$KIND_WORK/node-rootfs"
+    # One node image is kept: older ones (~2 GB each) were made from inputs that changed since.
+    find "$KIND_CACHE" -maxdepth 1 -name 'node-*.tar' ! -path "$tar" -delete
     log node-image "rootfs $(du -m "$tar" | cut -f1) MB"
   fi
   if docker image inspect "$ref" >/dev/null 2>&1; then
