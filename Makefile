@@ -55,5 +55,7 @@ stack-down: deps ## Stop them and remove their folder
 	@tsx hack/testbed/src/cli.ts down
 
 -include hack/cluster/cluster.mk
+-include hack/cluster/netpol.mk
 -include k8s-tests/chaos.mk
 -include hack/kind/kind.mk
+-include hack/chart/chart.mk

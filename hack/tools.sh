@@ -3,7 +3,8 @@
 #   - Debian packages (servers, chromium, containerd/runc/CNI, image building tools);
 #   - Go-built binaries, cached under ~/.cache/flashsale/bin/<tool>-<version> so a machine builds
 #     them once: Kubernetes (one `go build` through a wrapper module), helm, k6, CoreDNS, nats-server,
-#     kind.
+#     kube-network-policies (the host cluster's NetworkPolicy enforcer), and the chart tests'
+#     helm-unittest (wrapper module too), chart-testing, kubeconform, kube-score; kind.
 # Usage: hack/tools.sh
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
@@ -13,7 +14,7 @@ KUBE_BINS=(kube-apiserver kube-controller-manager kube-scheduler kubelet kube-pr
 APT_PACKAGES=(
   postgresql redis-server prometheus etcd-server etcd-client chromium
   containerd runc containernetworking-plugins mmdebstrap iptables iproute2 conntrack socat
-  openssl jq python3 curl ca-certificates shellcheck
+  openssl jq python3 curl ca-certificates shellcheck nftables yamllint git python3-venv
 )
 
 apt_tools() {
@@ -82,6 +83,25 @@ go_tool() {
   log "$name" "built $version in $(($(date +%s) - t))s"
 }
 
+# go_tool_pinned NAME VERSION MODULE PACKAGE SUM GOMOD_SUM: like go_tool, for a module the Go checksum
+# database does not list: the module's hashes are checked against the pinned ones (what a go.sum
+# line would do) before it is built; its dependencies are verified by its own go.sum as usual.
+go_tool_pinned() {
+  local name=$1 version=$2 module=$3 pkg=$4 sum=$5 gomod_sum=$6
+  if [[ -x $FLASHSALE_BIN/$name-$version ]]; then
+    log "$name" "cached $version"
+    return
+  fi
+  go_env
+  local got
+  got=$(cd "$FLASHSALE_CACHE" && GONOSUMDB=$module go mod download -json "$module@$version" |
+    jq -r '"\(.Error // "")|\(.Sum)|\(.GoModSum)"') || true
+  [[ $got == "|$sum|$gomod_sum" ]] ||
+    die "$module@$version: hashes $got, want |$sum|$gomod_sum (hack/versions.env)"
+  log "$name" "$module@$version matches the pinned hashes"
+  GONOSUMDB=$module go_tool "$name" "$version" "$pkg"
+}
+
 kube_tools() {
   local v=$KUBERNETES_VERSION dir="$FLASHSALE_BIN/kubernetes-$KUBERNETES_VERSION"
   local ok=1
@@ -125,6 +145,67 @@ kube_tools() {
   log kubernetes "built $v in $(($(date +%s) - t))s"
 }
 
+# wrapped_tool NAME VERSION MODULE PACKAGE [REPLACE]: builds PACKAGE through a wrapper module
+# that requires MODULE@VERSION (hack/chart/wrapper.go.mod.tmpl), with an optional replace line.
+wrapped_tool() {
+  local name=$1 v=$2 mod=$3 pkg=$4 replace=${5:-}
+  local out="$FLASHSALE_BIN/$name-$v"
+  if [[ -x $out ]]; then
+    log "$name" "cached $v"
+    return
+  fi
+  go_env
+  local t work="$FLASHSALE_CACHE/build/$name-$v"
+  t=$(date +%s)
+  rm -rf "$work" && mkdir -p "$work"
+  sed -e "s#@NAME@#$name#" -e "s#@MODULE@#$mod#" -e "s#@VERSION@#$v#" -e "s#@REPLACE@#$replace#" \
+    "$REPO_ROOT/hack/chart/wrapper.go.mod.tmpl" >"$work/go.mod"
+  sed "s#@PACKAGE@#$pkg#" "$REPO_ROOT/hack/chart/wrapper.tools.go.tmpl" >"$work/tools.go"
+  log "$name" "building $v from $pkg (wrapper module)"
+  (cd "$work" && go mod tidy >"$work/tidy.log" 2>&1) || {
+    tail -5 "$work/tidy.log" >&2
+    die "$name: go mod tidy failed in $work"
+  }
+  with_ticker "$name" "$FLASHSALE_CACHE/build-$name.log" \
+    bash -c "cd '$work' && go build -v -trimpath -ldflags='-s -w' -o '$out.tmp' '$pkg'"
+  mv "$out.tmp" "$out"
+  log "$name" "built $v in $(($(date +%s) - t))s"
+}
+
+# pip_tool NAME VERSION: a Python tool from PyPI in its own venv (Debian's python3), linked as
+# $FLASHSALE_BIN/NAME-VERSION.
+pip_tool() {
+  local name=$1 v=$2 out="$FLASHSALE_BIN/$1-$2"
+  if [[ -x $out ]]; then
+    log "$name" "cached $v"
+    return
+  fi
+  rm -rf "$out.venv"
+  /usr/bin/python3 -m venv "$out.venv" || die "$name: python3 -m venv failed (Debian package python3-venv)"
+  "$out.venv/bin/pip" install -q --disable-pip-version-check "$name==$v" >"$FLASHSALE_CACHE/build-$name.log" 2>&1 ||
+    die "$name: pip install failed; see $FLASHSALE_CACHE/build-$name.log"
+  ln -sfn "$out.venv/bin/$name" "$out"
+  log "$name" "installed $v from PyPI"
+}
+
+# chart_tools: the chart tests' tools; ct also needs the chart schema and yamllint config of its
+# module, kept beside the binary.
+chart_tools() {
+  wrapped_tool helm-unittest "$HELM_UNITTEST_VERSION" github.com/helm-unittest/helm-unittest \
+    github.com/helm-unittest/helm-unittest/cmd/helm-unittest \
+    "replace github.com/vmware-labs/yaml-jsonpath v0.3.2 => github.com/helm-unittest/yaml-jsonpath v0.4.0"
+  wrapped_tool ct "$CHART_TESTING_VERSION" github.com/helm/chart-testing/v3 github.com/helm/chart-testing/v3/ct
+  wrapped_tool kubeconform "$KUBECONFORM_VERSION" github.com/yannh/kubeconform github.com/yannh/kubeconform/cmd/kubeconform
+  wrapped_tool kube-score "$KUBE_SCORE_VERSION" github.com/zegl/kube-score github.com/zegl/kube-score/cmd/kube-score
+  pip_tool yamale "$YAMALE_VERSION"
+  local etc="$FLASHSALE_BIN/ct-$CHART_TESTING_VERSION.etc" dir
+  [[ -f $etc/chart_schema.yaml ]] && return
+  dir="$FLASHSALE_CACHE/build/ct-$CHART_TESTING_VERSION"
+  dir=$(cd "$dir" && go list -m -f '{{.Dir}}' github.com/helm/chart-testing/v3)
+  mkdir -p "$etc.tmp" && cp "$dir/etc/chart_schema.yaml" "$dir/etc/lintconf.yaml" "$etc.tmp/"
+  rm -rf "$etc" && mv "$etc.tmp" "$etc"
+}
+
 main() {
   local total_start
   total_start=$(date +%s)
@@ -135,6 +216,10 @@ main() {
   go_tool k6 "$K6_VERSION" go.k6.io/k6
   go_tool coredns "$COREDNS_VERSION" github.com/coredns/coredns
   go_tool nats-server "$NATS_SERVER_VERSION" github.com/nats-io/nats-server/v2
+  go_tool_pinned kube-network-policies "$KUBE_NETWORK_POLICIES_VERSION" \
+    sigs.k8s.io/kube-network-policies sigs.k8s.io/kube-network-policies/cmd \
+    "$KUBE_NETWORK_POLICIES_SUM" "$KUBE_NETWORK_POLICIES_GOMOD_SUM"
+  chart_tools
   go_tool kind "$KIND_VERSION" sigs.k8s.io/kind
   log "done" "all tools ready in $(($(date +%s) - total_start))s (cache: $FLASHSALE_BIN)"
 }

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # hack/cluster/down.sh: tears the host cluster down and leaves nothing behind: no process, no
 # mount (overlay snapshots, pod volumes, sandbox /dev/shm, network namespaces), no veth, no bridge,
-# no KUBE-*/CNI-*/FLASHSALE-* iptables chain, no kubepods cgroup, no state folder; the sysctls
+# no KUBE-*/CNI-*/FLASHSALE-* iptables chain, no NetworkPolicy enforcer (process, NFQUEUE binding,
+# nftables table), no kubepods cgroup, no state folder; the sysctls
 # up.sh changed get their old values back. Safe to run when nothing is up, and to run twice.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/netpol-lib.sh"
 
 [[ $(id -u) == 0 ]] || die "the host cluster needs root"
 
@@ -145,6 +147,7 @@ main() {
     ls "$CLUSTER_DIR/containerd/root/io.containerd.grpc.v1.cri/containers" 2>/dev/null
   } | sort -u || true)
   stop_workloads
+  netpol_stop
   stop kube-proxy
   stop kube-apiserver
   stop etcd

@@ -33,6 +33,8 @@ CONTROLLER_MANAGER_PORT=16257
 SCHEDULER_PORT=16259
 KUBE_PROXY_HEALTHZ_PORT=16256
 KUBE_PROXY_METRICS_PORT=16249
+NETPOL_METRICS_PORT=16290       # kube-network-policies, the NetworkPolicy enforcer (netpol-lib.sh)
+NETPOL_QUEUE_ID=100             # its NFQUEUE number
 APISERVER_URL="https://$NODE_IP:$APISERVER_PORT"
 
 # Fixed host paths that containerd 1.6 (shim sockets), libcni (result cache) and the kubelet

@@ -3,19 +3,19 @@
 #   - kind, when kind and a working Docker or Podman are there (users' machines);
 #   - else the host cluster (hack/cluster/up.sh) on Linux as root (CI and the build machines);
 #   - else a message saying what to install.
-# Then it builds and loads the images and installs the system: for now the stack of the cluster
-# smoke test (Postgres, Redis, NATS and the reservation Deployment) in namespace flashsale; the
-# Helm chart replaces this once charts/ has it. It waits for Ready with progress and prints how to
-# reach the service.
+# Then it builds and loads the images and installs the Helm chart (charts/flashsale) as release
+# flashsale in namespace flashsale (labelled to enforce the restricted Pod Security level), waits
+# until every pod is Ready with progress lines, and prints the next commands.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 NAMESPACE=${FLASHSALE_NAMESPACE:-flashsale}
 KIND_CLUSTER=flashsale
-MANIFESTS="$REPO_ROOT/k8s-tests/cluster-smoke/manifests"
-UPSTREAM_POSTGRES=docker.io/library/postgres:15-bookworm
-UPSTREAM_REDIS=docker.io/library/redis:7-bookworm
-UPSTREAM_NATS=docker.io/library/nats:${NATS_SERVER_VERSION#v}
+RELEASE=${FLASHSALE_RELEASE:-flashsale}
+CHART="$REPO_ROOT/charts/flashsale"
+HELM_TIMEOUT=${FLASHSALE_HELM_TIMEOUT:-600}
+# The images of the host cluster: built here, imported, never pulled (chart value section: image).
+HOST_IMAGES=(postgres redis nats prometheus reservation)
 # kind: the binary make tools builds (KIND_VERSION) when it is there, else the one on PATH.
 KIND_BIN=$FLASHSALE_BIN/kind-$KIND_VERSION
 [[ -x $KIND_BIN ]] || KIND_BIN=$(command -v kind || true)
@@ -64,40 +64,98 @@ MSG
   fi
 }
 
-# render NAMESPACE APP_IMAGE POSTGRES REDIS NATS MIGRATE: the stack manifests for one namespace.
-render() {
-  awk 'FNR == 1 { print "---" } 1' "$MANIFESTS"/*.yaml | sed -e "s#@NAMESPACE@#$1#g" -e "s#@APP_IMAGE@#$2#g" -e "s#@POSTGRES_IMAGE@#$3#g" \
-    -e "s#@REDIS_IMAGE@#$4#g" -e "s#@NATS_IMAGE@#$5#g" |
-    if (($6)); then sed 's/ *# migrate$//'; else sed '/# migrate$/d'; fi
+helm_() {
+  if [[ -x $FLASHSALE_BIN/helm-$HELM_VERSION ]]; then
+    "$FLASHSALE_BIN/helm-$HELM_VERSION" "$@"
+  else
+    command -v helm >/dev/null || die "helm not found: run make tools, or install helm"
+    helm "$@"
+  fi
 }
 
-app_name() { if [[ -f $REPO_ROOT/services/reservation/package.json ]]; then echo reservation; else echo smoke-app; fi; }
+# restricted_namespace KUBECTL...: the namespace, enforcing the restricted Pod Security level.
+restricted_namespace() {
+  "$@" create namespace "$NAMESPACE" --dry-run=client -o yaml | "$@" apply -f - >/dev/null
+  "$@" label namespace "$NAMESPACE" --overwrite pod-security.kubernetes.io/enforce=restricted \
+    pod-security.kubernetes.io/enforce-version=latest pod-security.kubernetes.io/warn=restricted >/dev/null
+}
 
-wait_ready() {
-  local k=("$@") deadline=$(($(date +%s) + 300)) want have
-  while :; do
-    want=$("${k[@]}" -n "$NAMESPACE" get deploy -o json | jq '[.items[].spec.replicas] | add // 0')
-    have=$("${k[@]}" -n "$NAMESPACE" get deploy -o json | jq '[.items[].status.readyReplicas // 0] | add // 0')
-    log wait "$have/$want pods Ready"
-    ((want > 0 && want == have)) && return 0
-    (($(date +%s) < deadline)) || die "not Ready after 300s: $("${k[@]}" -n "$NAMESPACE" get pods 2>&1)"
+# pods_ready KUBECTL...: "ready/total" of the release's pods (hook and test pods left out).
+pods_ready() {
+  "$@" -n "$NAMESPACE" get pods -l "app.kubernetes.io/instance=$RELEASE" -o json | jq -r '
+    [.items[] | select(.metadata.labels["app.kubernetes.io/component"] as $c | $c != "migrations" and $c != "test")
+     | select(.status.phase != "Succeeded")] as $p
+    | "\([$p[] | select(any(.status.conditions[]?; .type == "Ready" and .status == "True"))] | length)/\($p | length)"'
+}
+
+# install KUBECTL_ARGS_AS_STRING HELM_ARGS...: helm upgrade --install --wait in the background, one
+# progress line every 5 s (pods Ready, what is not), fails with the pods' state on error.
+install() {
+  local kcs=$1 t0 pid rc=0 r
+  local -a kc
+  shift
+  read -ra kc <<<"$kcs"
+  log install "helm upgrade --install $RELEASE charts/flashsale -n $NAMESPACE (timeout ${HELM_TIMEOUT}s)"
+  t0=$(date +%s)
+  helm_ upgrade --install "$RELEASE" "$CHART" -n "$NAMESPACE" --wait --wait-for-jobs \
+    --timeout "${HELM_TIMEOUT}s" "$@" >"$TMP/helm.log" 2>&1 &
+  pid=$!
+  while kill -0 "$pid" 2>/dev/null; do
     sleep 5
+    r=$(pods_ready "${kc[@]}" 2>/dev/null || echo "?")
+    log wait "$(($(date +%s) - t0))s: $r pods Ready $("${kc[@]}" -n "$NAMESPACE" get pods --no-headers 2>/dev/null |
+      awk '$3 != "Running" || $2 !~ /^([0-9]+)\/\1$/ {printf "%s=%s ", $1, $3}')"
+  done
+  wait "$pid" || rc=$?
+  if ((rc != 0)); then
+    cat "$TMP/helm.log" >&2
+    "${kc[@]}" -n "$NAMESPACE" get pods -o wide >&2 || true
+    "${kc[@]}" -n "$NAMESPACE" get events --sort-by=.lastTimestamp 2>/dev/null | tail -15 >&2 || true
+    die "helm upgrade --install failed"
+  fi
+  log ready "release $RELEASE: $(pods_ready "${kc[@]}") pods Ready in $(($(date +%s) - t0))s"
+}
+
+next_commands() {
+  local how=$1
+  log next "$how -n $NAMESPACE get pods"
+  log next "make dashboard            # port-forward on 127.0.0.1, printed URL (the reservation API until the dashboard lands)"
+  log next "make logs                 # every pod's log, followed"
+  log next "helm test $RELEASE -n $NAMESPACE   # an event and a reservation, end to end"
+  log next "make down                 # remove it all"
+}
+
+# image_values NAME...: --set <section>.image.repository/tag from the content-addressed references.
+image_values() {
+  local n ref
+  for n in "$@"; do
+    ref=$("$REPO_ROOT/hack/images/build.sh" --ref "$n")
+    printf -- '--set\n%s.image.repository=%s\n--set\n%s.image.tag=%s\n' "$n" "${ref%:*}" "$n" "${ref##*:}"
   done
 }
 
 up_host() {
-  "$REPO_ROOT/hack/tools.sh" # the Kubernetes binaries and image tools; seconds when cached
-  "$REPO_ROOT/hack/cluster/up.sh"
-  local app migrate=0 b="$REPO_ROOT/hack/images/build.sh"
-  app=$(app_name)
-  "$b" --import postgres redis nats "$app"
-  [[ $app == reservation && -f $REPO_ROOT/services/reservation/dist/migrate.js ]] && migrate=1
-  render "$NAMESPACE" "$("$b" --ref "$app")" "$("$b" --ref postgres)" "$("$b" --ref redis)" \
-    "$("$b" --ref nats)" "$migrate" | kubectl_ apply -f - >/dev/null
-  log install "namespace $NAMESPACE: postgres, redis, nats, reservation ($app)"
-  wait_ready kubectl_
+  "$REPO_ROOT/hack/tools.sh" # the Kubernetes binaries, helm and image tools; seconds when cached
+  # Several test runs share the host cluster: one up.sh and one image build at a time. A cluster
+  # that answers is left alone. -o: the cluster's long-lived processes must not inherit the lock
+  # (they would hold it for ever).
+  if [[ -f $KUBECONFIG_ADMIN ]] && kubectl_ get --raw /readyz >/dev/null 2>&1; then
+    log cluster "the host cluster is up"
+  else
+    flock -o -w 900 /tmp/flashsale-cluster.lock "$REPO_ROOT/hack/cluster/up.sh"
+  fi
+  flock -o -w 1800 /tmp/flashsale-images.lock "$REPO_ROOT/hack/images/build.sh" --import "${HOST_IMAGES[@]}"
+  export KUBECONFIG=$KUBECONFIG_ADMIN # for helm
+  restricted_namespace kubectl_
+  # No provisioner on the host cluster: a folder per claim, bound in advance.
+  "$REPO_ROOT/hack/cluster/volumes.sh" ensure "$NAMESPACE" "data-$RELEASE-postgres-0" \
+    "data-$RELEASE-redis-0" "data-$RELEASE-nats-0" "data-$RELEASE-prometheus-0"
+  local vals
+  mapfile -t vals < <(image_values "${HOST_IMAGES[@]}")
+  install "$KUBE_BIN_DIR/kubectl --kubeconfig $KUBECONFIG_ADMIN" \
+    -f "$CHART/ci/host-cluster-values.yaml" "${vals[@]}" "${EXTRA_HELM_ARGS[@]}"
   log ready "export KUBECONFIG=$KUBECONFIG_ADMIN"
-  log ready "reach the service: kubectl -n $NAMESPACE port-forward svc/reservation 8080:80, then http://127.0.0.1:8080/healthz"
+  next_commands "hack/cluster/kubectl.sh"
 }
 
 up_kind() {
@@ -116,10 +174,10 @@ up_kind() {
   t=$(date +%s)
   "$e" build "${flags[@]}" -q -f "$REPO_ROOT/services/reservation/Dockerfile" -t flashsale/reservation:dev "$REPO_ROOT" >/dev/null
   log image "flashsale/reservation:dev built in $(($(date +%s) - t))s"
-  # The app image, and the upstream images when this engine already has them (kind nodes pull the
-  # others themselves; a machine without a registry must have them all).
+  # The app image, and the dependencies' upstream images when this engine already has them (kind
+  # nodes pull the others themselves; a machine without a registry must have them all).
   local img images=(flashsale/reservation:dev)
-  for img in "$UPSTREAM_POSTGRES" "$UPSTREAM_REDIS" "$UPSTREAM_NATS"; do
+  for img in $(upstream_images | cut -d= -f2); do
     "$e" image inspect "$img" >/dev/null 2>&1 && images+=("$img")
   done
   for img in "${images[@]}"; do
@@ -134,16 +192,25 @@ up_kind() {
       rm -f "$tar"
     fi
   done
-  # The Dockerfile compiles src/migrate.ts, so the image migrates whenever the source has it.
-  render "$NAMESPACE" docker.io/flashsale/reservation:dev "$UPSTREAM_POSTGRES" "$UPSTREAM_REDIS" \
-    "$UPSTREAM_NATS" "$([[ -f $REPO_ROOT/services/reservation/src/migrate.ts ]] && echo 1 || echo 0)" |
-    sed 's/imagePullPolicy: Never/imagePullPolicy: IfNotPresent/' | "${k[@]}" apply -f - >/dev/null
-  log install "namespace $NAMESPACE: postgres, redis, nats, reservation"
-  wait_ready "${k[@]}"
-  log ready "next: kubectl --context kind-$KIND_CLUSTER -n $NAMESPACE get pods"
-  log ready "next: kubectl --context kind-$KIND_CLUSTER -n $NAMESPACE port-forward svc/reservation 8080:80, then http://127.0.0.1:8080/healthz"
-  log ready "next: make down (deletes the kind cluster)"
+  restricted_namespace "${k[@]}"
+  install "${k[*]}" --kube-context "kind-$KIND_CLUSTER" -f "$CHART/ci/kind-values.yaml" "${EXTRA_HELM_ARGS[@]}"
+  next_commands "kubectl --context kind-$KIND_CLUSTER"
 }
+
+# upstream_images: NAME=IMAGE of the dependencies' upstream images, read from the chart's values
+# (top-level section NAME, its image.repository and image.tag).
+upstream_images() {
+  awk '/^[a-z][A-Za-z]*:/ { sec = substr($1, 1, length($1) - 1); img = 0 }
+       sec ~ /^(postgres|redis|nats|prometheus)$/ && /^  image:/ { img = 1; next }
+       img && /^    repository:/ { repo[sec] = $2 }
+       img && /^    tag:/ { tag[sec] = $2; img = 0 }
+       END { for (s in repo) print s "=" repo[s] ":" tag[s] }' "$CHART/values.yaml" | sort
+}
+
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+# Extra helm arguments (make e2e passes --set values through this).
+read -ra EXTRA_HELM_ARGS <<<"${FLASHSALE_HELM_ARGS:-}"
 
 main() {
   local cmd=${1:-up} where
@@ -163,13 +230,20 @@ main() {
           log make-down "kind delete cluster --name $KIND_CLUSTER"
           "$KIND_BIN" delete cluster --name "$KIND_CLUSTER"
         fi
-      elif [[ -d $CLUSTER_DIR ]]; then
-        "$REPO_ROOT/hack/cluster/down.sh"
+      else
+        if [[ -f $KUBECONFIG_ADMIN ]] && kubectl_ get ns "$NAMESPACE" >/dev/null 2>&1; then
+          export KUBECONFIG=$KUBECONFIG_ADMIN
+          helm_ uninstall "$RELEASE" -n "$NAMESPACE" --wait --timeout 300s >/dev/null 2>&1 || true
+          kubectl_ delete namespace "$NAMESPACE" --wait=true --timeout=300s >/dev/null || true
+          "$REPO_ROOT/hack/cluster/volumes.sh" delete "$NAMESPACE"
+          log make-down "release $RELEASE and namespace $NAMESPACE removed"
+        fi
+        if [[ -d $CLUSTER_DIR && ${FLASHSALE_KEEP_CLUSTER:-0} != 1 ]]; then "$REPO_ROOT/hack/cluster/down.sh"; fi
       fi
       log make-down "done"
       ;;
     upstream-images) # for hack/kind/standins.sh: NAME=IMAGE of what kind nodes would pull
-      printf 'postgres=%s\nredis=%s\nnats=%s\n' "$UPSTREAM_POSTGRES" "$UPSTREAM_REDIS" "$UPSTREAM_NATS"
+      upstream_images
       ;;
     *) die "usage: $0 up|down|upstream-images" ;;
   esac

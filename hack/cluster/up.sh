@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # hack/cluster/up.sh: brings up a real single-node Kubernetes cluster on this Linux host, without
 # Docker: containerd + runc + the CNI bridge (Debian packages), etcd, kube-apiserver,
-# kube-controller-manager, kube-scheduler, kubelet and kube-proxy (hack/tools.sh builds them), and
-# CoreDNS as a Deployment. Idempotent: what already runs is left alone. Needs root.
+# kube-controller-manager, kube-scheduler, kubelet and kube-proxy (hack/tools.sh builds them),
+# CoreDNS as a Deployment, and kube-network-policies, which enforces NetworkPolicies (netpol-lib.sh).
+# Idempotent: what already runs is left alone, what died is started again. Needs root.
 #
 # Everything it makes lives in $FLASHSALE_CLUSTER_DIR (default /var/lib/flashsale-cluster) or is
 # named after it (bridge flashsale0, iptables chain FLASHSALE-GUARD, cgroups kubepods), and
@@ -14,6 +15,7 @@
 # imported, never pulled: containerd runs with a proxy that goes nowhere, so a stray pull fails.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/netpol-lib.sh"
 
 CONF="$CLUSTER_DIR/config"
 
@@ -39,6 +41,7 @@ preflight() {
   for b in kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl; do
     [[ -x $KUBE_BIN_DIR/$b ]] || die "$KUBE_BIN_DIR/$b missing: run hack/tools.sh"
   done
+  [[ -x $NETPOL_BIN ]] || die "$NETPOL_BIN missing: run hack/tools.sh"
   if [[ -f /sys/fs/cgroup/cgroup.controllers ]]; then
     log preflight "cgroup v2 host"
   else
@@ -52,7 +55,8 @@ check_ports() {
   for pair in "etcd:$ETCD_CLIENT_PORT" "etcd:$ETCD_PEER_PORT" "kube-apiserver:$APISERVER_PORT" \
     "kube-controller-manager:$CONTROLLER_MANAGER_PORT" "kube-scheduler:$SCHEDULER_PORT" \
     "kubelet:$KUBELET_PORT" "kubelet:$KUBELET_HEALTHZ_PORT" \
-    "kube-proxy:$KUBE_PROXY_HEALTHZ_PORT" "kube-proxy:$KUBE_PROXY_METRICS_PORT"; do
+    "kube-proxy:$KUBE_PROXY_HEALTHZ_PORT" "kube-proxy:$KUBE_PROXY_METRICS_PORT" \
+    "$NETPOL_NAME:$NETPOL_METRICS_PORT"; do
     name=${pair%%:*} port=${pair##*:}
     running "$name" && continue
     if [[ -n $(ss -Hltn "sport = :$port") ]]; then
@@ -358,6 +362,9 @@ main() {
     # Still re-assert what a newer checkout may have changed (no-ops when nothing did).
     guard_first
     render_coredns | kubectl_ apply -f - >/dev/null
+    # The enforcer joins a cluster that is already up (or comes back if it died) without
+    # touching any other component.
+    netpol_start
     log up "already up; kubeconfig: $KUBECONFIG_ADMIN"
     return
   fi
@@ -375,6 +382,7 @@ main() {
     die "node not Ready: $(kubectl_ describe node "$NODE_NAME" | tail -30)"
   log node "$NODE_NAME Ready"
   deploy_coredns
+  netpol_start
   log up "cluster up in $(($(date +%s) - t0))s"
   log up "kubeconfig: $KUBECONFIG_ADMIN   (export KUBECONFIG=$KUBECONFIG_ADMIN)"
 }

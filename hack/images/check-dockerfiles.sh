@@ -48,5 +48,11 @@ if ((${#images[@]} == 0)); then
   done
 fi
 for i in "${images[@]}"; do check "$i"; done
+# The root .dockerignore (builders without per-Dockerfile ignore files) keeps the same patterns.
+patterns() { grep -v '^#' "$1" | sed '/^$/d' | sort; }
+for f in "$REPO_ROOT"/services/reservation/Dockerfile.dockerignore "$REPO_ROOT"/{operator,dashboard}/Dockerfile.dockerignore; do
+  [[ -f $f ]] || continue
+  same dockerignore "${f#"$REPO_ROOT"/}" "$(patterns "$f" | paste -sd' ')" "$(patterns "$REPO_ROOT/.dockerignore" | paste -sd' ')"
+done
 ((fails == 0)) || die "$fails difference(s) between the Dockerfiles and hack/images/build.sh"
 log check "Dockerfiles and hack/images/build.sh agree (${images[*]})"

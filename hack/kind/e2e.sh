@@ -17,7 +17,10 @@ export KUBECONFIG="$KIND_WORK/kubeconfig" # kind writes its context here, not in
 export PATH="$KUBE_BIN_DIR:$PATH"
 
 node_image="" pods_ready="" helm_test="not run" reservation="not run" builds="[]" failure=""
-pf_pid=""
+pf_pid="" prebind_pid=""
+RELEASE=flashsale
+NODE=flashsale-control-plane
+CLAIMS=("data-$RELEASE-postgres-0" "data-$RELEASE-redis-0" "data-$RELEASE-nats-0" "data-$RELEASE-prometheus-0")
 
 report() {
   local ok=$1
@@ -40,6 +43,7 @@ fail() {
 teardown() {
   local rc=$?
   [[ -n $pf_pid ]] && kill "$pf_pid" 2>/dev/null
+  [[ -n $prebind_pid ]] && kill "$prebind_pid" 2>/dev/null
   if [[ ${KIND_E2E_KEEP:-0} == 1 ]]; then
     log keep "left running: DOCKER_HOST=$DOCKER_HOST KUBECONFIG=$KUBECONFIG (make kind-e2e-down removes it)"
   else
@@ -71,7 +75,10 @@ helm_check() {
     log helm "$helm_test"
     return
   fi
-  "$helm" --kube-context "$CONTEXT" test flashsale -n "$NAMESPACE" --timeout 5m >&2 || fail "helm test failed"
+  log helm "helm test $RELEASE"
+  "$helm" --kube-context "$CONTEXT" test "$RELEASE" -n "$NAMESPACE" --timeout 5m >"$KIND_WORK/helm-test.log" 2>&1 ||
+    fail "helm test failed: $(tail -20 "$KIND_WORK/helm-test.log")"
+  log helm "$(grep -E '^(TEST SUITE|Phase)' "$KIND_WORK/helm-test.log" | tr -s ' ' | tr '\n' ' ')"
   helm_test="passed"
 }
 
@@ -79,12 +86,12 @@ helm_check() {
 reservation_check() {
   local port base token event rid status
   port=$(free_port)
-  kubectl --context "$CONTEXT" -n "$NAMESPACE" port-forward --address 127.0.0.1 svc/reservation "$port:80" \
+  kubectl --context "$CONTEXT" -n "$NAMESPACE" port-forward --address 127.0.0.1 "svc/$RELEASE-reservation" "$port:80" \
     >"$KIND_WORK/port-forward.log" 2>&1 &
   pf_pid=$!
   base="http://127.0.0.1:$port"
   wait_for port-forward 30 curl -fsS --max-time 2 "$base/readyz" || fail "port-forward: $(tail -3 "$KIND_WORK/port-forward.log")"
-  token=$(kubectl --context "$CONTEXT" -n "$NAMESPACE" get secret flashsale-smoke -o jsonpath='{.data.admin-token}' | base64 -d)
+  token=$(kubectl --context "$CONTEXT" -n "$NAMESPACE" get secret "$RELEASE-admin" -o jsonpath='{.data.admin-token}' | base64 -d)
   event=$(curl -fsS --max-time 10 -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
     -d '{"name":"kind-e2e","capacity":1}' "$base/v1/events" | jq -r .id) || fail "POST /v1/events failed"
   log reservation "event $event (capacity 1)"
@@ -99,6 +106,22 @@ reservation_check() {
   pf_pid=""
 }
 
+# prebind: once the kind cluster answers, binds each claim of the chart's StatefulSets to a folder
+# of the node (hack/kind/volume.yaml): the node image built here has no provisioner. Runs in the
+# background while make up creates the cluster and installs the chart.
+prebind() {
+  until kubectl --context "$CONTEXT" get --raw /readyz >/dev/null 2>&1; do sleep 2; done
+  local claim dir
+  for claim in "${CLAIMS[@]}"; do
+    dir=/var/lib/flashsale-volumes/$claim
+    # The servers run as different non-root users and fsGroup does not apply to hostPath volumes.
+    docker exec "$NODE" sh -c "mkdir -p '$dir' && chmod 0777 '$dir'"
+    sed -e "s#@NAME@#kind-e2e-$claim#" -e "s#@NAMESPACE@#$NAMESPACE#" -e "s#@CLAIM@#$claim#" -e "s#@PATH@#$dir#" \
+      "$REPO_ROOT/hack/kind/volume.yaml" | kubectl --context "$CONTEXT" apply -f - >/dev/null
+  done
+  log volumes "${#CLAIMS[@]} volumes bound in advance (${CLAIMS[*]})"
+}
+
 main() {
   trap teardown EXIT
   log kind-e2e "kind $KIND_VERSION, Kubernetes $KUBERNETES_VERSION"
@@ -111,6 +134,11 @@ main() {
   KIND_CONFIG="$KIND_WORK/kind-config.e2e.yaml"
   cat "$REPO_ROOT/kind-config.yaml" "$REPO_ROOT/hack/kind/kind-config.patch.yaml" >"$KIND_CONFIG"
   export KIND_CONFIG KIND_NODE_IMAGE=$node_image
+  # The stand-in Prometheus is Debian's build: no Kubernetes discovery, and its own user (as on the
+  # host cluster, charts/flashsale/ci/host-cluster-values.yaml).
+  export FLASHSALE_HELM_ARGS="--set prometheus.discovery=dns --set prometheus.runAsUser=999"
+  prebind &
+  prebind_pid=$!
   timeout 1500 "$REPO_ROOT/hack/cluster/make-up.sh" up || fail "make up (kind) failed"
   builds='["services/reservation/Dockerfile"]'
   local deadline=$(($(date +%s) + 180))

@@ -50,6 +50,10 @@ const settings = {
     int(1).default(5_000_000),
     'Stream limit; with discard-new a full stream refuses publishes (the API answers 503).',
   ],
+  STREAM_REPLICAS: [
+    int(1, 5).default(1),
+    'JetStream replicas of the stream and its consumer (3 on a 3-node NATS cluster survives a node loss).',
+  ],
   STREAM_DUPLICATE_WINDOW_MS: [
     int(100).default(120_000),
     'JetStream de-duplication window for the message id <eventId>:<userId>.',

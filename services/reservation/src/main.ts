@@ -59,6 +59,7 @@ export async function start(overrides: Partial<Config> = {}): Promise<Service> {
     subjectPrefix: config.SUBJECT_PREFIX,
     consumer: config.CONSUMER_NAME,
     maxMessages: config.STREAM_MAX_MESSAGES,
+    replicas: config.STREAM_REPLICAS,
     duplicateWindowMs: config.STREAM_DUPLICATE_WINDOW_MS,
     ackWaitMs: config.ACK_WAIT_MS,
     maxAckPending: config.MAX_ACK_PENDING,

@@ -32,6 +32,8 @@ export interface JetStreamSettings {
   subjectPrefix: string;
   consumer: string;
   maxMessages: number;
+  /** Stream and consumer replicas; more than 1 needs a NATS cluster with as many nodes. */
+  replicas: number;
   duplicateWindowMs: number;
   ackWaitMs: number;
   maxAckPending: number;
@@ -85,6 +87,7 @@ export async function ensureStreamAndConsumer(
     storage: StorageType.File,
     discard: DiscardPolicy.New,
     max_msgs: s.maxMessages,
+    num_replicas: s.replicas,
     duplicate_window: nanos(s.duplicateWindowMs),
   };
   try {
