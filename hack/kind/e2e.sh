@@ -42,8 +42,9 @@ fail() {
 
 teardown() {
   local rc=$?
-  [[ -n $pf_pid ]] && kill "$pf_pid" 2>/dev/null
-  [[ -n $prebind_pid ]] && kill "$prebind_pid" 2>/dev/null
+  # (if, not &&: a process that already ended must not fail the teardown under set -e)
+  if [[ -n $pf_pid ]]; then kill "$pf_pid" 2>/dev/null || true; fi
+  if [[ -n $prebind_pid ]]; then kill "$prebind_pid" 2>/dev/null || true; fi
   if [[ ${KIND_E2E_KEEP:-0} == 1 ]]; then
     log keep "left running: DOCKER_HOST=$DOCKER_HOST KUBECONFIG=$KUBECONFIG (make kind-e2e-down removes it)"
   else
@@ -102,7 +103,7 @@ reservation_check() {
   log reservation "reservation $rid: $status"
   [[ $status == confirmed ]] || fail "reservation $rid is $status, not confirmed"
   reservation="confirmed ($rid)"
-  kill "$pf_pid" 2>/dev/null
+  kill "$pf_pid" 2>/dev/null || true
   pf_pid=""
 }
 
