@@ -58,6 +58,7 @@ stack-down: deps ## Stop them and remove their folder
 -include hack/cluster/cluster.mk
 -include hack/cluster/netpol.mk
 -include k8s-tests/chaos.mk
+-include hack/kind/kind.mk
 -include hack/chart/chart.mk
 -include k8s-tests/cluster.mk
 -include operator/operator.mk

@@ -4,7 +4,7 @@
 #   - Go-built binaries, cached under ~/.cache/flashsale/bin/<tool>-<version> so a machine builds
 #     them once: Kubernetes (one `go build` through a wrapper module), helm, k6, CoreDNS, nats-server,
 #     kube-network-policies (the host cluster's NetworkPolicy enforcer), and the chart tests'
-#     helm-unittest (wrapper module too), chart-testing, kubeconform, kube-score.
+#     helm-unittest (wrapper module too), chart-testing, kubeconform, kube-score; kind.
 # Usage: hack/tools.sh
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
@@ -229,6 +229,7 @@ main() {
   go_tool nats-server "$NATS_SERVER_VERSION" github.com/nats-io/nats-server/v2
   netpol_tool
   chart_tools
+  go_tool kind "$KIND_VERSION" sigs.k8s.io/kind
   log "done" "all tools ready in $(($(date +%s) - total_start))s (cache: $FLASHSALE_BIN)"
 }
 

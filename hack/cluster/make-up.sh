@@ -16,6 +16,14 @@ CHART="$REPO_ROOT/charts/flashsale"
 HELM_TIMEOUT=${FLASHSALE_HELM_TIMEOUT:-600}
 # The images of the host cluster: built here, imported, never pulled (chart value section: image).
 HOST_IMAGES=(postgres redis nats prometheus reservation)
+# kind: the binary make tools builds (KIND_VERSION) when it is there, else the one on PATH.
+KIND_BIN=$FLASHSALE_BIN/kind-$KIND_VERSION
+[[ -x $KIND_BIN ]] || KIND_BIN=$(command -v kind || true)
+# Knobs for machines without a registry (hack/kind/e2e.sh sets them; users need none):
+#   KIND_NODE_IMAGE     node image for `kind create cluster --image` (default: kind's own)
+#   KIND_CONFIG         cluster config (default: kind-config.yaml)
+#   DOCKER_BUILD_FLAGS  extra `docker build` flags, e.g. --network host
+KIND_CONFIG=${KIND_CONFIG:-$REPO_ROOT/kind-config.yaml}
 
 engine() {
   if command -v docker >/dev/null && docker info >/dev/null 2>&1; then
@@ -25,10 +33,23 @@ engine() {
   fi
 }
 
+# pick: kind:ENGINE or host. FLASHSALE_CLUSTER=kind|host forces one (hack/kind/e2e.sh forces kind,
+# so that its `make down` can never reach a host cluster that other work uses).
 pick() {
   local e
   e=$(engine)
-  if command -v kind >/dev/null && [[ -n $e ]]; then
+  case ${FLASHSALE_CLUSTER:-auto} in
+    kind)
+      [[ -n $KIND_BIN && -n $e ]] || die "FLASHSALE_CLUSTER=kind but kind or a working Docker/Podman is missing"
+      echo "kind:$e"
+      return
+      ;;
+    host)
+      echo host
+      return
+      ;;
+  esac
+  if [[ -n $KIND_BIN && -n $e ]]; then
     echo "kind:$e"
   elif [[ $(uname -s) == Linux && $(id -u) == 0 ]]; then
     echo host
@@ -138,29 +159,52 @@ up_host() {
 }
 
 up_kind() {
-  local e=$1 k=(kubectl --context "kind-$KIND_CLUSTER")
+  local e=$1 k=(kubectl --context "kind-$KIND_CLUSTER") kind=("$KIND_BIN") t
   [[ $e == podman ]] && export KIND_EXPERIMENTAL_PROVIDER=podman
-  if ! kind get clusters 2>/dev/null | grep -qx "$KIND_CLUSTER"; then
-    log kind "creating cluster $KIND_CLUSTER ($e)"
-    kind create cluster --name "$KIND_CLUSTER" --config "$REPO_ROOT/kind-config.yaml" \
-      --wait 120s
+  if ! "${kind[@]}" get clusters 2>/dev/null | grep -qx "$KIND_CLUSTER"; then
+    log kind "creating cluster $KIND_CLUSTER ($e, $("${kind[@]}" version | cut -d' ' -f1-2))"
+    local image=()
+    [[ -n ${KIND_NODE_IMAGE:-} ]] && image=(--image "$KIND_NODE_IMAGE")
+    "${kind[@]}" create cluster --name "$KIND_CLUSTER" --config "$KIND_CONFIG" "${image[@]}" --wait 180s
   fi
   [[ -f $REPO_ROOT/services/reservation/package.json ]] || die "services/reservation is not buildable yet"
-  log image "$e build -f services/reservation/Dockerfile"
-  "$e" build -f "$REPO_ROOT/services/reservation/Dockerfile" -t flashsale/reservation:dev "$REPO_ROOT"
-  if [[ $e == docker ]]; then
-    kind load docker-image --name "$KIND_CLUSTER" flashsale/reservation:dev
-  else
-    local tar
-    tar=$(mktemp --suffix .tar)
-    podman save -o "$tar" localhost/flashsale/reservation:dev
-    kind load image-archive --name "$KIND_CLUSTER" "$tar"
-    rm -f "$tar"
-  fi
-  # kind nodes pull the dependencies' upstream images themselves; only our image is loaded.
+  local flags=()
+  read -r -a flags <<<"${DOCKER_BUILD_FLAGS:-}"
+  log image "$e build -f services/reservation/Dockerfile (a few minutes the first time)"
+  t=$(date +%s)
+  "$e" build "${flags[@]}" -q -f "$REPO_ROOT/services/reservation/Dockerfile" -t flashsale/reservation:dev "$REPO_ROOT" >/dev/null
+  log image "flashsale/reservation:dev built in $(($(date +%s) - t))s"
+  # The app image, and the dependencies' upstream images when this engine already has them (kind
+  # nodes pull the others themselves; a machine without a registry must have them all).
+  local img images=(flashsale/reservation:dev)
+  for img in $(upstream_images | cut -d= -f2); do
+    "$e" image inspect "$img" >/dev/null 2>&1 && images+=("$img")
+  done
+  for img in "${images[@]}"; do
+    log image "kind load $img"
+    if [[ $e == docker ]]; then
+      "${kind[@]}" load docker-image --name "$KIND_CLUSTER" "$img" >/dev/null
+    else
+      local tar
+      tar=$(mktemp --suffix .tar)
+      podman save -o "$tar" "$img"
+      "${kind[@]}" load image-archive --name "$KIND_CLUSTER" "$tar" >/dev/null
+      rm -f "$tar"
+    fi
+  done
   restricted_namespace "${k[@]}"
   install "${k[*]}" --kube-context "kind-$KIND_CLUSTER" -f "$CHART/ci/kind-values.yaml" "${EXTRA_HELM_ARGS[@]}"
   next_commands "kubectl --context kind-$KIND_CLUSTER"
+}
+
+# upstream_images: NAME=IMAGE of the dependencies' upstream images, read from the chart's values
+# (top-level section NAME, its image.repository and image.tag).
+upstream_images() {
+  awk '/^[a-z][A-Za-z]*:/ { sec = substr($1, 1, length($1) - 1); img = 0 }
+       sec ~ /^(postgres|redis|nats|prometheus)$/ && /^  image:/ { img = 1; next }
+       img && /^    repository:/ { repo[sec] = $2 }
+       img && /^    tag:/ { tag[sec] = $2; img = 0 }
+       END { for (s in repo) print s "=" repo[s] ":" tag[s] }' "$CHART/values.yaml" | sort
 }
 
 TMP=$(mktemp -d)
@@ -177,21 +221,31 @@ main() {
       if [[ $where == host ]]; then up_host; else up_kind "${where#kind:}"; fi
       ;;
     down)
-      [[ $(engine) == podman ]] && export KIND_EXPERIMENTAL_PROVIDER=podman
-      if [[ -f $KUBECONFIG_ADMIN ]] && kubectl_ get ns "$NAMESPACE" >/dev/null 2>&1; then
-        export KUBECONFIG=$KUBECONFIG_ADMIN
-        helm_ uninstall "$RELEASE" -n "$NAMESPACE" --wait --timeout 300s >/dev/null 2>&1 || true
-        kubectl_ delete namespace "$NAMESPACE" --wait=true --timeout=300s >/dev/null || true
-        "$REPO_ROOT/hack/cluster/volumes.sh" delete "$NAMESPACE"
-        log make-down "release $RELEASE and namespace $NAMESPACE removed"
-      fi
-      if [[ -d $CLUSTER_DIR && ${FLASHSALE_KEEP_CLUSTER:-0} != 1 ]]; then "$REPO_ROOT/hack/cluster/down.sh"; fi
-      if command -v kind >/dev/null && kind get clusters 2>/dev/null | grep -qx "$KIND_CLUSTER"; then
-        kind delete cluster --name "$KIND_CLUSTER"
+      # The same choice as `up`: with kind and a container engine, only the kind cluster goes (a host
+      # cluster that other work uses on the same machine is left alone); else the host cluster.
+      where=$(pick)
+      if [[ $where == kind:* ]]; then
+        [[ $where == kind:podman ]] && export KIND_EXPERIMENTAL_PROVIDER=podman
+        if "$KIND_BIN" get clusters 2>/dev/null | grep -qx "$KIND_CLUSTER"; then
+          log make-down "kind delete cluster --name $KIND_CLUSTER"
+          "$KIND_BIN" delete cluster --name "$KIND_CLUSTER"
+        fi
+      else
+        if [[ -f $KUBECONFIG_ADMIN ]] && kubectl_ get ns "$NAMESPACE" >/dev/null 2>&1; then
+          export KUBECONFIG=$KUBECONFIG_ADMIN
+          helm_ uninstall "$RELEASE" -n "$NAMESPACE" --wait --timeout 300s >/dev/null 2>&1 || true
+          kubectl_ delete namespace "$NAMESPACE" --wait=true --timeout=300s >/dev/null || true
+          "$REPO_ROOT/hack/cluster/volumes.sh" delete "$NAMESPACE"
+          log make-down "release $RELEASE and namespace $NAMESPACE removed"
+        fi
+        if [[ -d $CLUSTER_DIR && ${FLASHSALE_KEEP_CLUSTER:-0} != 1 ]]; then "$REPO_ROOT/hack/cluster/down.sh"; fi
       fi
       log make-down "done"
       ;;
-    *) die "usage: $0 up|down" ;;
+    upstream-images) # for hack/kind/standins.sh: NAME=IMAGE of what kind nodes would pull
+      upstream_images
+      ;;
+    *) die "usage: $0 up|down|upstream-images" ;;
   esac
 }
 
