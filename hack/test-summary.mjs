@@ -14,6 +14,7 @@ const REPORT_CHECKS = {
   'cluster-smoke': ['reports/cluster-smoke.json', (r) => r.ok === true],
   'netpol-smoke': ['reports/netpol-smoke.json', (r) => r.enforced === true],
   e2e: ['reports/e2e-cluster.json', (r) => r.ok === true],
+  'kind-e2e': ['reports/kind-e2e.json', (r) => r.ok === true],
 };
 
 const steps = readJson('reports/steps.json') ?? [];

@@ -17,7 +17,7 @@ SETUP_STEPS=(tools deps)
 # The order matters: the cheap checks first, then the servers, then the cluster runs that share one
 # host cluster (brought up once by the first of them, removed by the last).
 ALL_STEPS=(lint typecheck dockerfiles-check chart-test test-unit autoscale-sim chaos-local-short
-  cluster-smoke netpol-smoke e2e)
+  cluster-smoke netpol-smoke e2e kind-e2e)
 # The steps that need the host cluster: it is brought up once before the first of them and shared
 # (each of their own "down" switches is turned off), and removed after the last one if this run
 # brought it up.
@@ -63,6 +63,10 @@ for step in "${SETUP_STEPS[@]}"; do
     exit 1
   fi
 done
+last_cluster_step=""
+for step in "${STEPS[@]}"; do
+  if [[ $CLUSTER_STEPS == *" $step "* ]]; then last_cluster_step=$step; fi
+done
 cluster_was_up=unknown
 for step in "${STEPS[@]}"; do
   if [[ $CLUSTER_STEPS == *" $step "* && $cluster_was_up == unknown ]]; then
@@ -70,9 +74,10 @@ for step in "${STEPS[@]}"; do
     run_step cluster-up || true
   fi
   run_step "$step" || true
+  # the host cluster goes as soon as the last step that needs it is done (kind-e2e runs its own)
+  if [[ $step == "$last_cluster_step" && $cluster_was_up == 0 && ${TEST_KEEP_CLUSTER:-0} != 1 ]]; then
+    run_step cluster-down || true
+  fi
 done
-if [[ $cluster_was_up == 0 && ${TEST_KEEP_CLUSTER:-0} != 1 ]]; then
-  run_step cluster-down || true
-fi
 log test "all steps done in $(elapsed)s"
 node hack/test-summary.mjs
