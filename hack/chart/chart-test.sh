@@ -9,12 +9,13 @@
 #   5 kubeconform  every rendering validated offline against the Kubernetes version's own schemas
 #   6 kube-score   posture lint of the default and the host-cluster rendering
 #   7 bad-values   every line of hack/chart/bad-values.txt refused with its message
+#   8 crds      charts/flashsale/crds/ holds the same files as operator/deploy/crds/, byte for byte
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 REPORT=${CHART_TEST_REPORT:-$REPO_ROOT/reports/chart-test.json}
 declare -A RESULT DETAIL
-STEPS=(readme lint unittest ct kubeconform kube-score bad-values)
+STEPS=(readme lint unittest ct kubeconform kube-score bad-values crds)
 
 values_files() { printf '%s\n' "" "$CHART"/ci/*-values.yaml; }
 
@@ -71,19 +72,25 @@ schemas() {
 }
 
 step_kubeconform() {
-  local dir f n=0 docs=0 out
+  local dir crds f n=0 docs=0 out
   dir=$(schemas)
+  # The chart's own CRDs (ReservationAutoscaler) validate its custom resources.
+  crds=$(mktemp -d)
+  node "$REPO_ROOT/hack/chart/crd2jsonschema.mjs" "$CHART/crds" "$crds" 2>/dev/null
   while read -r f; do
     # ServiceMonitor is a CRD of the Prometheus operator: not in the Kubernetes schemas.
     out=$(helm_template ${f:+-f "$f"} | "$(bin kubeconform "$KUBECONFORM_VERSION")" -strict -summary \
-      -schema-location "$dir/{{ .ResourceKind }}{{ .KindSuffix }}.json" -skip ServiceMonitor -output text) || {
+      -schema-location "$dir/{{ .ResourceKind }}{{ .KindSuffix }}.json" \
+      -schema-location "$crds/{{ .ResourceKind }}{{ .KindSuffix }}.json" -skip ServiceMonitor -output text) || {
       echo "$out" >&2
+      rm -rf "$crds"
       return 1
     }
     docs=$((docs + $(grep -oE 'Valid: [0-9]+' <<<"$out" | grep -oE '[0-9]+')))
     n=$((n + 1))
   done < <(values_files)
-  DETAIL[kubeconform]="$docs resources valid over $n value sets (Kubernetes $KUBERNETES_VERSION)"
+  rm -rf "$crds"
+  DETAIL[kubeconform]="$docs resources valid over $n value sets (Kubernetes $KUBERNETES_VERSION and the chart's CRDs)"
 }
 
 # Checks left out, each for a reason (every other check of kube-score runs, warnings are printed
@@ -135,6 +142,17 @@ step_bad-values() {
   done <"$REPO_ROOT/hack/chart/bad-values.txt"
   DETAIL[bad-values]="$((n - failed))/$n refused with the expected message"
   ((failed == 0 && n >= 15))
+}
+
+# The CRD lives in the operator (its tests use it) and in the chart (Helm installs crds/): one
+# file, two places, kept identical (copy operator/deploy/crds/*.yaml into charts/flashsale/crds/).
+step_crds() {
+  local a="$REPO_ROOT/operator/deploy/crds" b="$CHART/crds"
+  diff -r "$a" "$b" >&2 || {
+    log crds "charts/flashsale/crds differs from operator/deploy/crds: cp operator/deploy/crds/*.yaml charts/flashsale/crds/"
+    return 1
+  }
+  DETAIL[crds]="$(find "$b" -name '*.yaml' | wc -l) CRD file(s) identical to operator/deploy/crds"
 }
 
 main() {
