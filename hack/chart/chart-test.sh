@@ -7,7 +7,7 @@
 #   3 unittest  helm-unittest suites in charts/flashsale/tests
 #   4 ct        ct lint (chart-testing; yamllint, Chart.yaml schema, each ci values file)
 #   5 kubeconform  every rendering validated offline against the Kubernetes version's own schemas
-#   6 kube-score   posture lint of the default and the host-cluster rendering
+#   6 kube-score   posture lint of the default, host-cluster and operator-dashboard renderings
 #   7 bad-values   every line of hack/chart/bad-values.txt refused with its message
 #   8 crds      charts/flashsale/crds/ holds the same files as operator/deploy/crds/, byte for byte
 set -euo pipefail
@@ -112,14 +112,14 @@ KUBE_SCORE_IGNORE=(
 step_kube-score() {
   local f out args=()
   for t in "${KUBE_SCORE_IGNORE[@]}"; do args+=(--ignore-test "$t"); done
-  for f in "" "$CHART/ci/host-cluster-values.yaml"; do
+  for f in "" "$CHART/ci/host-cluster-values.yaml" "$CHART/ci/operator-dashboard-values.yaml"; do
     out=$(helm_template ${f:+-f "$f"} | "$(bin kube-score "$KUBE_SCORE_VERSION")" score - \
       --output-format ci --kubernetes-version "v${KUBE_VERSION%.*}" "${args[@]}") || {
       grep -E '^\[(CRITICAL|WARNING)\]' <<<"$out" >&2
       return 1
     }
   done
-  DETAIL[kube-score]="no critical finding in 2 renderings (${#KUBE_SCORE_IGNORE[@]} checks left out, see the script)"
+  DETAIL[kube-score]="no critical finding in 3 renderings (${#KUBE_SCORE_IGNORE[@]} checks left out, see the script)"
 }
 
 step_bad-values() {
