@@ -9,7 +9,8 @@
 #   5 kubeconform  every rendering validated offline against the Kubernetes version's own schemas
 #   6 kube-score   posture lint of the default, host-cluster and operator-dashboard renderings
 #   7 bad-values   every line of hack/chart/bad-values.txt refused with its message
-#   8 crds      charts/flashsale/crds/ holds the same files as operator/deploy/crds/, byte for byte
+#   8 crds      charts/flashsale/crds/ holds the same files as operator/deploy/crds/, byte for byte,
+#               and the operator's rendered ClusterRole and Role have the rules of operator/deploy/rbac.yaml
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -144,15 +145,17 @@ step_bad-values() {
   ((failed == 0 && n >= 15))
 }
 
-# The CRD lives in the operator (its tests use it) and in the chart (Helm installs crds/): one
-# file, two places, kept identical (copy operator/deploy/crds/*.yaml into charts/flashsale/crds/).
+# The CRD and the RBAC live in the operator (its tests use them) and in the chart: one truth, two
+# places, kept identical (copy operator/deploy/crds/*.yaml into charts/flashsale/crds/).
 step_crds() {
   local a="$REPO_ROOT/operator/deploy/crds" b="$CHART/crds"
   diff -r "$a" "$b" >&2 || {
     log crds "charts/flashsale/crds differs from operator/deploy/crds: cp operator/deploy/crds/*.yaml charts/flashsale/crds/"
     return 1
   }
-  DETAIL[crds]="$(find "$b" -name '*.yaml' | wc -l) CRD file(s) identical to operator/deploy/crds"
+  helm_template --set operator.enabled=true --show-only templates/operator/rbac.yaml |
+    node "$REPO_ROOT/hack/chart/rbac-equal.mjs" "$REPO_ROOT/operator/deploy/rbac.yaml" || return 1
+  DETAIL[crds]="$(find "$b" -name '*.yaml' | wc -l) CRD file(s) identical to operator/deploy/crds; operator RBAC rules equal to operator/deploy/rbac.yaml"
 }
 
 main() {
