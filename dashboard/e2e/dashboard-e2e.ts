@@ -20,18 +20,19 @@ import { CHROMIUM, drawn, seriousViolations, tabTo } from '../test/page-checks.j
 import { PortForward } from './port-forward.js';
 
 // The script's own settings (it is a test tool, not a deployable: its settings are read here).
+// The defaults are the names the Helm chart gives release `flashsale` (charts/flashsale).
 const settings = z
   .object({
     KUBECONFIG: z.string().min(1),
     KUBECTL: z.string().default('kubectl'),
     NAMESPACE: z.string().default('flashsale'),
-    DASHBOARD_SERVICE: z.string().default('dashboard'),
+    DASHBOARD_SERVICE: z.string().default('flashsale-dashboard'),
     DASHBOARD_PORT: z.coerce.number().int().default(80),
-    RESERVATION_SERVICE: z.string().default('reservation'),
+    RESERVATION_SERVICE: z.string().default('flashsale-reservation'),
     RESERVATION_PORT: z.coerce.number().int().default(80),
-    RESERVATION_DEPLOYMENT: z.string().default('reservation'),
+    RESERVATION_DEPLOYMENT: z.string().default('flashsale-reservation'),
     ADMIN_SECRET: z.string().default('flashsale-admin'),
-    ADMIN_SECRET_KEY: z.string().default('token'),
+    ADMIN_SECRET_KEY: z.string().default('admin-token'),
     LOAD_VUS: z.coerce.number().int().min(1).max(500).default(50),
     LOAD_SECONDS: z.coerce.number().int().min(5).max(120).default(30),
     WAIT_SECONDS: z.coerce.number().int().min(10).max(900).default(240),

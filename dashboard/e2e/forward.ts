@@ -8,7 +8,7 @@ const s = z
     KUBECONFIG: z.string().min(1),
     KUBECTL: z.string().default('kubectl'),
     NAMESPACE: z.string().default('flashsale'),
-    DASHBOARD_SERVICE: z.string().default('dashboard'),
+    DASHBOARD_SERVICE: z.string().default('flashsale-dashboard'),
     DASHBOARD_PORT: z.coerce.number().int().default(80),
     LOCAL_PORT: z.coerce.number().int().min(1).max(65535).default(8081),
   })

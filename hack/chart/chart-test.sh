@@ -7,14 +7,16 @@
 #   3 unittest  helm-unittest suites in charts/flashsale/tests
 #   4 ct        ct lint (chart-testing; yamllint, Chart.yaml schema, each ci values file)
 #   5 kubeconform  every rendering validated offline against the Kubernetes version's own schemas
-#   6 kube-score   posture lint of the default and the host-cluster rendering
+#   6 kube-score   posture lint of the default, host-cluster and operator-dashboard renderings
 #   7 bad-values   every line of hack/chart/bad-values.txt refused with its message
+#   8 crds      charts/flashsale/crds/ holds the same files as operator/deploy/crds/, byte for byte,
+#               and the operator's rendered ClusterRole and Role have the rules of operator/deploy/rbac.yaml
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 REPORT=${CHART_TEST_REPORT:-$REPO_ROOT/reports/chart-test.json}
 declare -A RESULT DETAIL
-STEPS=(readme lint unittest ct kubeconform kube-score bad-values)
+STEPS=(readme lint unittest ct kubeconform kube-score bad-values crds)
 
 values_files() { printf '%s\n' "" "$CHART"/ci/*-values.yaml; }
 
@@ -71,19 +73,25 @@ schemas() {
 }
 
 step_kubeconform() {
-  local dir f n=0 docs=0 out
+  local dir crds f n=0 docs=0 out
   dir=$(schemas)
+  # The chart's own CRDs (ReservationAutoscaler) validate its custom resources.
+  crds=$(mktemp -d)
+  node "$REPO_ROOT/hack/chart/crd2jsonschema.mjs" "$CHART/crds" "$crds" 2>/dev/null
   while read -r f; do
     # ServiceMonitor is a CRD of the Prometheus operator: not in the Kubernetes schemas.
     out=$(helm_template ${f:+-f "$f"} | "$(bin kubeconform "$KUBECONFORM_VERSION")" -strict -summary \
-      -schema-location "$dir/{{ .ResourceKind }}{{ .KindSuffix }}.json" -skip ServiceMonitor -output text) || {
+      -schema-location "$dir/{{ .ResourceKind }}{{ .KindSuffix }}.json" \
+      -schema-location "$crds/{{ .ResourceKind }}{{ .KindSuffix }}.json" -skip ServiceMonitor -output text) || {
       echo "$out" >&2
+      rm -rf "$crds"
       return 1
     }
     docs=$((docs + $(grep -oE 'Valid: [0-9]+' <<<"$out" | grep -oE '[0-9]+')))
     n=$((n + 1))
   done < <(values_files)
-  DETAIL[kubeconform]="$docs resources valid over $n value sets (Kubernetes $KUBERNETES_VERSION)"
+  rm -rf "$crds"
+  DETAIL[kubeconform]="$docs resources valid over $n value sets (Kubernetes $KUBERNETES_VERSION and the chart's CRDs)"
 }
 
 # Checks left out, each for a reason (every other check of kube-score runs, warnings are printed
@@ -105,14 +113,14 @@ KUBE_SCORE_IGNORE=(
 step_kube-score() {
   local f out args=()
   for t in "${KUBE_SCORE_IGNORE[@]}"; do args+=(--ignore-test "$t"); done
-  for f in "" "$CHART/ci/host-cluster-values.yaml"; do
+  for f in "" "$CHART/ci/host-cluster-values.yaml" "$CHART/ci/operator-dashboard-values.yaml"; do
     out=$(helm_template ${f:+-f "$f"} | "$(bin kube-score "$KUBE_SCORE_VERSION")" score - \
       --output-format ci --kubernetes-version "v${KUBE_VERSION%.*}" "${args[@]}") || {
       grep -E '^\[(CRITICAL|WARNING)\]' <<<"$out" >&2
       return 1
     }
   done
-  DETAIL[kube-score]="no critical finding in 2 renderings (${#KUBE_SCORE_IGNORE[@]} checks left out, see the script)"
+  DETAIL[kube-score]="no critical finding in 3 renderings (${#KUBE_SCORE_IGNORE[@]} checks left out, see the script)"
 }
 
 step_bad-values() {
@@ -135,6 +143,19 @@ step_bad-values() {
   done <"$REPO_ROOT/hack/chart/bad-values.txt"
   DETAIL[bad-values]="$((n - failed))/$n refused with the expected message"
   ((failed == 0 && n >= 15))
+}
+
+# The CRD and the RBAC live in the operator (its tests use them) and in the chart: one truth, two
+# places, kept identical (copy operator/deploy/crds/*.yaml into charts/flashsale/crds/).
+step_crds() {
+  local a="$REPO_ROOT/operator/deploy/crds" b="$CHART/crds"
+  diff -r "$a" "$b" >&2 || {
+    log crds "charts/flashsale/crds differs from operator/deploy/crds: cp operator/deploy/crds/*.yaml charts/flashsale/crds/"
+    return 1
+  }
+  helm_template --set operator.enabled=true --show-only templates/operator/rbac.yaml |
+    node "$REPO_ROOT/hack/chart/rbac-equal.mjs" "$REPO_ROOT/operator/deploy/rbac.yaml" || return 1
+  DETAIL[crds]="$(find "$b" -name '*.yaml' | wc -l) CRD file(s) identical to operator/deploy/crds; operator RBAC rules equal to operator/deploy/rbac.yaml"
 }
 
 main() {

@@ -13,14 +13,15 @@ import {
   KubeConfig,
 } from '@kubernetes/client-node';
 
+// Defaults: the names the Helm chart gives release `flashsale` (its Prometheus is a StatefulSet).
 const env = process.env;
 const NS = env.E2E_NAMESPACE ?? 'flashsale';
-const TARGET = env.E2E_TARGET ?? 'reservation';
-const AUTOSCALER = env.E2E_AUTOSCALER ?? 'reservation';
+const TARGET = env.E2E_TARGET ?? 'flashsale-reservation';
+const AUTOSCALER = env.E2E_AUTOSCALER ?? 'flashsale-reservation';
 const LEASE = env.E2E_LEASE ?? 'flashsale-operator';
-const PROMETHEUS = env.E2E_PROMETHEUS_DEPLOYMENT ?? 'prometheus';
+const PROMETHEUS = env.E2E_PROMETHEUS_STATEFULSET ?? 'flashsale-prometheus';
 const SERVICE_URL = env.E2E_SERVICE_URL ?? `http://${TARGET}.${NS}.svc`;
-const ADMIN_SECRET = env.E2E_ADMIN_TOKEN_SECRET ?? 'reservation-admin';
+const ADMIN_SECRET = env.E2E_ADMIN_TOKEN_SECRET ?? 'flashsale-admin';
 const KUBECTL = env.E2E_KUBECTL ?? 'kubectl';
 const LOAD_RATE = Number(env.E2E_LOAD_RATE ?? 1500);
 const LOAD_SECONDS = Number(env.E2E_LOAD_SECONDS ?? 90);
@@ -256,9 +257,9 @@ async function phaseMetricsOutage(): Promise<void> {
   log('outage', `scaling ${PROMETHEUS} to 0 for 90s`);
   const before = replicasNow();
   const from = Date.now();
-  await sh(KUBECTL, ['-n', NS, 'scale', `deploy/${PROMETHEUS}`, '--replicas=0']);
+  await sh(KUBECTL, ['-n', NS, 'scale', `statefulset/${PROMETHEUS}`, '--replicas=0']);
   await sleep(90_000);
-  await sh(KUBECTL, ['-n', NS, 'scale', `deploy/${PROMETHEUS}`, '--replicas=1']);
+  await sh(KUBECTL, ['-n', NS, 'scale', `statefulset/${PROMETHEUS}`, '--replicas=1']);
   report.heldDuringMetricsOutage = series
     .filter((s) => s.t >= from)
     .every((s) => s.replicas >= before);

@@ -130,12 +130,22 @@ A value kept across upgrades: the key of an existing Secret when the release alr
 {{- end }}
 {{- end }}
 
+{{/* Base URL of the chart's reservation Service (the operator's schedule, the dashboard's API). */}}
+{{- define "flashsale.reservationUrl" -}}
+{{- printf "http://%s:%d" (include "flashsale.componentName" (list . "reservation")) (int .Values.reservation.service.port) }}
+{{- end }}
+
 {{- define "flashsale.prometheusUrl" -}}
 {{- if .Values.prometheus.enabled }}
 {{- printf "http://%s:%d" (include "flashsale.componentName" (list . "prometheus")) (int .Values.prometheus.service.port) }}
 {{- else }}
 {{- .Values.prometheus.external.url }}
 {{- end }}
+{{- end }}
+
+{{/* The Prometheus the dashboard queries: its own value, else the chart's. */}}
+{{- define "flashsale.dashboardPrometheusUrl" -}}
+{{- default (include "flashsale.prometheusUrl" .) .Values.dashboard.prometheus.url }}
 {{- end }}
 
 {{/* JetStream replicas of the reservation stream: the cluster's when the bundled NATS is clustered. */}}
@@ -196,6 +206,19 @@ A value kept across upgrades: the key of an existing Secret when the release alr
 {{- end }}
 {{- if and (not .Values.nats.enabled) (not .Values.nats.external.urls) }}
 {{- fail "nats.enabled is false: set nats.external.urls" }}
+{{- end }}
+{{- $a := .Values.operator.autoscaler }}
+{{- if and .Values.operator.enabled $a.enabled (gt (int $a.minReplicas) (int $a.maxReplicas)) }}
+{{- fail (printf "operator.autoscaler.minReplicas (%d) cannot exceed operator.autoscaler.maxReplicas (%d)" (int $a.minReplicas) (int $a.maxReplicas)) }}
+{{- end }}
+{{- if and .Values.operator.enabled $a.enabled (not (include "flashsale.prometheusUrl" .)) }}
+{{- fail "operator.autoscaler needs a Prometheus: set prometheus.enabled or prometheus.external.url" }}
+{{- end }}
+{{- if and .Values.operator.enabled (ge (int .Values.operator.leaseRenewDeadlineMs) (int .Values.operator.leaseDurationMs)) }}
+{{- fail "operator.leaseRenewDeadlineMs must be less than operator.leaseDurationMs" }}
+{{- end }}
+{{- if and .Values.dashboard.enabled (not (include "flashsale.dashboardPrometheusUrl" .)) }}
+{{- fail "dashboard needs a Prometheus: set prometheus.enabled, prometheus.external.url or dashboard.prometheus.url" }}
 {{- end }}
 {{- if and .Values.nats.cluster.enabled (gt (int .Values.nats.cluster.streamReplicas) (int .Values.nats.cluster.replicas)) }}
 {{- fail "nats.cluster.streamReplicas cannot exceed nats.cluster.replicas" }}
