@@ -4,7 +4,7 @@
 
 DASHBOARD_E2E_TIMEOUT ?= 900
 
-.PHONY: dashboard dashboard-build dashboard-test dashboard-e2e
+.PHONY: dashboard-build dashboard-test dashboard-e2e
 
 dashboard-build: deps ## Build the dashboard: server into dashboard/dist, page into dashboard/dist/public
 	npm run build -w dashboard
@@ -17,6 +17,3 @@ dashboard-e2e: deps ## On the host cluster with the chart installed: the page in
 	source hack/cluster/env.sh && KUBECONFIG="$$KUBECONFIG_ADMIN" KUBECTL="$$KUBE_BIN_DIR/kubectl" \
 		timeout --kill-after=30 $(DASHBOARD_E2E_TIMEOUT) tsx dashboard/e2e/dashboard-e2e.ts
 
-dashboard: deps ## Open the dashboard of the host cluster on http://127.0.0.1:8081 (port-forward that follows pod restarts)
-	source hack/cluster/env.sh && KUBECONFIG="$$KUBECONFIG_ADMIN" KUBECTL="$$KUBE_BIN_DIR/kubectl" \
-		tsx dashboard/e2e/forward.ts
