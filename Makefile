@@ -57,3 +57,4 @@ stack-down: deps ## Stop them and remove their folder
 
 -include hack/cluster/cluster.mk
 -include k8s-tests/chaos.mk
+-include k8s-tests/bench/bench.mk
