@@ -10,6 +10,7 @@ import {
   mkdirSync,
   readFileSync,
   readdirSync,
+  statSync,
   writeFileSync,
 } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -63,7 +64,9 @@ function k6Binary(): string {
   const dir = join(process.env.HOME ?? '/root', '.cache/flashsale/bin');
   const k6 = readdirSync(dir).find((d) => d.startsWith('k6-'));
   if (!k6) throw new Error(`no k6 in ${dir}: run make tools`);
-  return join(dir, k6, 'k6');
+  // make tools leaves either the binary itself or a folder holding it.
+  const path = join(dir, k6);
+  return statSync(path).isDirectory() ? join(path, 'k6') : path;
 }
 
 /** CPU seconds (user + system) a process and its children have used so far. */
@@ -548,13 +551,13 @@ async function main(): Promise<void> {
           .join(' / ')} |\n`,
       );
     console.log(
-      '\nscenario            system       req/s  accepted/s  p50   p95   p99   errors dropped confirmed invariants',
+      '\nscenario            system         req/s  accepted/s     p50     p95     p99  errors dropped confirmed invariants',
     );
     for (const [k, per] of Object.entries(results))
       for (const [s, f] of Object.entries(per))
         for (const x of Array.isArray(f) ? f : [f])
           console.log(
-            `${k.padEnd(20)}${s.padEnd(12)}${String(x.rps).padStart(7)}${String(x.acceptedPerSec).padStart(12)}${String(x.p50Ms).padStart(6)}${String(x.p95Ms).padStart(6)}${String(x.p99Ms).padStart(6)}${String(x.errors).padStart(7)}${String(x.dropped).padStart(8)}${String(x.confirmed ?? '-').padStart(10)} ${x.invariants ?? ''}${x.rate ? ` @${x.rate}/s` : ''}`,
+            `${k.padEnd(20)}${s.padEnd(12)}${String(x.rps).padStart(8)}${String(x.acceptedPerSec).padStart(12)}${String(x.p50Ms).padStart(8)}${String(x.p95Ms).padStart(8)}${String(x.p99Ms).padStart(8)}${String(x.errors).padStart(8)}${String(x.dropped).padStart(8)}${String(x.confirmed ?? '-').padStart(10)} ${x.invariants ?? ''}${x.rate ? ` @${x.rate}/s` : ''}`,
           );
     console.log(`ratios ${JSON.stringify(ratios)}`);
     log(`done in ${report.tookSec}s; reports/bench.json written`);
