@@ -333,7 +333,13 @@ async function main(): Promise<void> {
       ? (JSON.parse(process.env.BENCH_SERVICE_ENV) as Record<string, string>)
       : {}),
   };
-  const fleet = new Fleet(serviceEnv, stack.root);
+  // BENCH_CPU_PROF=<dir>: the service processes write a V8 CPU profile there when they stop.
+  const profDir = process.env.BENCH_CPU_PROF;
+  const fleet = new Fleet(
+    serviceEnv,
+    stack.root,
+    profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [],
+  );
   const children: ChildProcess[] = [];
   const results: Record<string, Partial<Record<System, Figures | Figures[]>>> = {};
   try {
