@@ -63,3 +63,4 @@ stack-down: deps ## Stop them and remove their folder
 -include k8s-tests/cluster.mk
 -include operator/operator.mk
 -include dashboard/dashboard.mk
+-include k8s-tests/bench/bench.mk

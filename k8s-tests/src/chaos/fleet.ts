@@ -21,6 +21,8 @@ export class Fleet {
   constructor(
     private readonly env: Record<string, string>,
     private readonly logDir: string,
+    /** Node flags before the script (e.g. --cpu-prof for the bench's profile). */
+    private readonly nodeArgs: string[] = [],
   ) {}
 
   async start(count: number): Promise<void> {
@@ -36,7 +38,7 @@ export class Fleet {
   private async launch(m: Member): Promise<void> {
     const fd = openSync(join(this.logDir, `service-${m.index}.log`), 'a');
     try {
-      m.child = spawn(process.execPath, [join(serviceDir, 'dist/main.js')], {
+      m.child = spawn(process.execPath, [...this.nodeArgs, join(serviceDir, 'dist/main.js')], {
         env: { ...process.env, ...this.env, PORT: String(m.port) },
         stdio: ['ignore', fd, fd],
       });

@@ -102,7 +102,6 @@ export async function start(
     queue,
     catalog,
     log,
-    reconcileGraceMs: config.RECONCILE_GRACE_MS,
   });
 
   let waiter: NatsDecisionWaiter | undefined;

@@ -80,7 +80,7 @@ describe('log lines', () => {
     const seed = lines().find((l) => l.msg === 'could not seed redis');
     expect(seed?.requestId).toBe('rid-create-1');
     // The adapter's error names Redis and keeps the driver's error as its cause.
-    expect(seed?.err?.message).toMatch(/^redis: reconcile failed/);
+    expect(seed?.err?.message).toMatch(/^redis: counters failed/);
     expect(seed?.err?.cause?.message).toBeTruthy();
 
     const out = svc.output();

@@ -59,6 +59,9 @@ export async function connectNats(
     reconnectTimeWait: 500,
     waitOnFirstConnect: true,
     pingInterval: 10_000,
+    // Otherwise every request and publish captures a stack trace up front (an Error per call),
+    // about 2 % of the service's CPU under load; failures still name the operation.
+    noAsyncTraces: true,
   });
   void (async () => {
     for await (const s of nc.status()) {

@@ -82,16 +82,14 @@ export class PgEventStore implements EventStore {
     return rows[0] ?? null;
   }
 
-  async snapshot(id: string): Promise<{ capacity: number; sold: number; users: string[] } | null> {
-    // One statement, one snapshot: sold and the holders agree.
-    const { rows } = await this.query<{ capacity: number; sold: number; users: string[] }>(
-      'snapshot',
-      `select e.capacity, e.sold,
-              coalesce((select array_agg(r.user_id) from reservations r where r.event_id = e.id), '{}') as users
-         from events e where e.id = $1`,
-      [id],
+  async holdersPage(eventId: string, afterUserId: string, limit: number): Promise<string[]> {
+    const { rows } = await this.query<{ user_id: string }>(
+      'holdersPage',
+      `select user_id from reservations where event_id = $1 and user_id > $2
+        order by user_id limit $3`,
+      [eventId, afterUserId, limit],
     );
-    return rows[0] ?? null;
+    return rows.map((r) => r.user_id);
   }
 
   async existingHolders(eventId: string, userIds: string[]): Promise<Set<string>> {

@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import type {
   AdmissionFilter,
   AdmitResult,
-  ReconcileResult,
+  Counters,
   ReservationRecord,
   ReservationStatus,
 } from '../domain/model.js';
@@ -11,10 +11,14 @@ import { dependencyCall } from '../errors.js';
 // Keys of one event share the hash tag {evt:<id>}, so the scripts stay valid on a Redis Cluster.
 const remainingKey = (id: string) => `{evt:${id}}:remaining`;
 const holdersKey = (id: string) => `{evt:${id}}:holders`;
+// Holders the script admitted that nobody has yet seen with a Postgres row (score: ms of the
+// decision). The reconciler works through this set instead of the whole holder hash.
+const unverifiedKey = (id: string) => `{evt:${id}}:unverified`;
 const recordKey = (rid: string) => `res:${rid}`;
 
 /**
- * The decision script. KEYS: remaining, holders (hash user -> ms of the last decision).
+ * The decision script. KEYS: remaining, holders (hash user -> ms of the last decision),
+ * unverified (sorted set of admitted holders without a known row).
  * ARGV: now, number of users to adopt, the adopted users, then the users to decide.
  * Returns -1 when the counters are missing (Redis lost them), else per decided user:
  * 0 won (stock taken), 1 already a holder (refreshed), 2 sold out.
@@ -33,10 +37,12 @@ for i = 3 + nAdopt, #ARGV do
   local u = ARGV[i]
   if redis.call('HEXISTS', KEYS[2], u) == 1 then
     redis.call('HSET', KEYS[2], u, now)
+    redis.call('ZADD', KEYS[3], 'XX', now, u)
     out[#out + 1] = 1
   elseif rem > 0 then
     rem = rem - 1
     redis.call('HSET', KEYS[2], u, now)
+    redis.call('ZADD', KEYS[3], now, u)
     out[#out + 1] = 0
   else
     out[#out + 1] = 2
@@ -48,41 +54,70 @@ return out
 `;
 
 /**
- * Aligns Redis with a Postgres snapshot. KEYS: remaining, holders. ARGV: capacity, now, grace ms,
- * then every user holding a row. Holders with a row are adopted; holders without one older than
- * the grace period are released (younger ones may be in flight); remaining = capacity - holders.
- * Returns {rebuilt, added, released, remaining, young}.
+ * O(1) look at the counters. KEYS: remaining, holders, unverified. ARGV: capacity, create (0|1).
+ * When remaining exists (or create is 1) it is set to capacity - holders, the invariant admit
+ * keeps. Returns {existed, remaining before (-1 if none), holders, unverified, remaining after}.
  */
-const RECONCILE = `
+const COUNTERS = `
 local cap = tonumber(ARGV[1])
-local now = tonumber(ARGV[2])
-local grace = tonumber(ARGV[3])
-local rebuilt = 0
-if redis.call('EXISTS', KEYS[1]) == 0 then rebuilt = 1 end
-local pg = {}
-local added = 0
-for i = 4, #ARGV do
-  pg[ARGV[i]] = true
-  if redis.call('HSETNX', KEYS[2], ARGV[i], now) == 1 then added = added + 1 end
+local before = redis.call('GET', KEYS[1])
+local hlen = redis.call('HLEN', KEYS[2])
+local zlen = redis.call('ZCARD', KEYS[3])
+local after = -1
+if before or ARGV[2] == '1' then
+  after = cap - hlen
+  if after < 0 then after = 0 end
+  if (not before) or tonumber(before) ~= after then redis.call('SET', KEYS[1], after) end
 end
-local released, young = 0, 0
-local all = redis.call('HGETALL', KEYS[2])
-for i = 1, #all, 2 do
-  local u = all[i]
-  if not pg[u] then
-    if now - tonumber(all[i + 1]) > grace then
-      redis.call('HDEL', KEYS[2], u)
-      released = released + 1
-    else
-      young = young + 1
-    end
+local existed = 0
+if before then existed = 1 end
+return {existed, tonumber(before or '-1'), hlen, zlen, after}
+`;
+
+/**
+ * Adopts users that hold a Postgres row. KEYS: remaining, holders. ARGV: now, users.
+ * Each one added takes a seat from remaining when the counter exists. Returns how many were added.
+ */
+const ADOPT = `
+local added = 0
+for i = 2, #ARGV do
+  if redis.call('HSETNX', KEYS[2], ARGV[i], ARGV[1]) == 1 then added = added + 1 end
+end
+local rem = redis.call('GET', KEYS[1])
+if rem and added > 0 then
+  rem = tonumber(rem) - added
+  if rem < 0 then rem = 0 end
+  redis.call('SET', KEYS[1], rem)
+end
+return added
+`;
+
+/**
+ * Settles checked holders. KEYS: holders, unverified. ARGV: now, grace ms, number with a row, the
+ * users with a row, then the users without one. With a row: no longer unverified. Without: released
+ * once their last decision is older than the grace period, else kept unverified at that time.
+ * Returns how many were released (remaining is recounted by COUNTERS afterwards).
+ */
+const SETTLE = `
+local now = tonumber(ARGV[1])
+local grace = tonumber(ARGV[2])
+local nRow = tonumber(ARGV[3])
+for i = 4, 3 + nRow do redis.call('ZREM', KEYS[2], ARGV[i]) end
+local released = 0
+for i = 4 + nRow, #ARGV do
+  local u = ARGV[i]
+  local ts = redis.call('HGET', KEYS[1], u)
+  if not ts then
+    redis.call('ZREM', KEYS[2], u)
+  elseif now - tonumber(ts) >= grace then
+    redis.call('HDEL', KEYS[1], u)
+    redis.call('ZREM', KEYS[2], u)
+    released = released + 1
+  else
+    redis.call('ZADD', KEYS[2], ts, u)
   end
 end
-local rem = cap - redis.call('HLEN', KEYS[2])
-if rem < 0 then rem = 0 end
-redis.call('SET', KEYS[1], rem)
-if rebuilt == 1 then added = 0 end
-return {rebuilt, added, released, rem, young}
+return released
 `;
 
 /** KEYS: record. ARGV: eventId, userId, acceptedAt, ttl sec. Never overwrites a decision. */
@@ -101,11 +136,14 @@ interface Scripts {
     holders: string,
     ...argv: Array<string | number>
   ): Promise<number | number[]>;
-  fsReconcile(
+  fsCounters(
     remaining: string,
     holders: string,
+    unverified: string,
     ...argv: Array<string | number>
   ): Promise<number[]>;
+  fsAdopt(remaining: string, holders: string, ...argv: Array<string | number>): Promise<number>;
+  fsSettle(holders: string, unverified: string, ...argv: Array<string | number>): Promise<number>;
   fsRecordAccepted(record: string, ...argv: Array<string | number>): Promise<number>;
 }
 
@@ -118,13 +156,18 @@ export function createRedis(url: string, keyPrefix: string): Redis {
     maxRetriesPerRequest: 2,
     commandTimeout: 3000,
     lazyConnect: true,
+    // Commands issued in the same tick leave in one socket write: a write per command was the
+    // largest single cost under load (about 6-11 % of CPU in the cpu profile, docs/capacity.md).
+    enableAutoPipelining: true,
     retryStrategy: (times) => Math.min(times * 100, 1000),
   });
   // ioredis emits errors while it reconnects; readiness reports them instead.
   redis.on('error', () => undefined);
   // defineCommand sends EVALSHA and falls back to EVAL on NOSCRIPT (e.g. after a Redis restart).
-  redis.defineCommand('fsAdmit', { numberOfKeys: 2, lua: ADMIT });
-  redis.defineCommand('fsReconcile', { numberOfKeys: 2, lua: RECONCILE });
+  redis.defineCommand('fsAdmit', { numberOfKeys: 3, lua: ADMIT });
+  redis.defineCommand('fsCounters', { numberOfKeys: 3, lua: COUNTERS });
+  redis.defineCommand('fsAdopt', { numberOfKeys: 2, lua: ADOPT });
+  redis.defineCommand('fsSettle', { numberOfKeys: 2, lua: SETTLE });
   redis.defineCommand('fsRecordAccepted', { numberOfKeys: 1, lua: RECORD_ACCEPTED });
   return redis;
 }
@@ -163,6 +206,7 @@ export class RedisAdmission implements AdmissionFilter {
       const r = await this.scripts.fsAdmit(
         remainingKey(eventId),
         holdersKey(eventId),
+        unverifiedKey(eventId),
         nowMs,
         adopt.length,
         ...adopt,
@@ -175,33 +219,76 @@ export class RedisAdmission implements AdmissionFilter {
 
   release(eventId: string, users: string[]): Promise<void> {
     return dependencyCall('redis', 'release', async () => {
-      if (users.length) await this.redis.hdel(holdersKey(eventId), ...users);
+      if (!users.length) return;
+      await this.redis
+        .multi()
+        .hdel(holdersKey(eventId), ...users)
+        .zrem(unverifiedKey(eventId), ...users)
+        .exec();
     });
   }
 
-  reconcile(
-    eventId: string,
-    capacity: number,
-    pgUsers: string[],
-    nowMs: number,
-    graceMs: number,
-  ): Promise<ReconcileResult> {
-    return dependencyCall('redis', 'reconcile', async () => {
-      const [rebuilt, added, released, remaining, young] = await this.scripts.fsReconcile(
+  counters(eventId: string, capacity: number, create: boolean): Promise<Counters> {
+    return dependencyCall('redis', 'counters', async () => {
+      const [existed, before, holders, unverified, after] = await this.scripts.fsCounters(
         remainingKey(eventId),
         holdersKey(eventId),
+        unverifiedKey(eventId),
         capacity,
-        nowMs,
-        graceMs,
-        ...pgUsers,
+        create ? 1 : 0,
       );
       return {
-        rebuilt: rebuilt === 1,
-        added: added ?? 0,
-        released: released ?? 0,
-        remaining: remaining ?? 0,
-        youngInFlight: young ?? 0,
+        existed: existed === 1,
+        remainingBefore: before === undefined || before < 0 ? null : before,
+        holders: holders ?? 0,
+        unverified: unverified ?? 0,
+        remaining: after === undefined || after < 0 ? null : after,
       };
+    });
+  }
+
+  adopt(eventId: string, users: string[], nowMs: number): Promise<number> {
+    return dependencyCall('redis', 'adopt', async () => {
+      if (!users.length) return 0;
+      return this.scripts.fsAdopt(remainingKey(eventId), holdersKey(eventId), nowMs, ...users);
+    });
+  }
+
+  unverified(eventId: string, upToMs: number, limit: number): Promise<string[]> {
+    return dependencyCall('redis', 'unverified', () =>
+      this.redis.zrangebyscore(unverifiedKey(eventId), '-inf', upToMs, 'LIMIT', 0, limit),
+    );
+  }
+
+  settle(
+    eventId: string,
+    withRow: string[],
+    withoutRow: string[],
+    nowMs: number,
+    graceMs: number,
+  ): Promise<number> {
+    return dependencyCall('redis', 'settle', async () => {
+      if (!withRow.length && !withoutRow.length) return 0;
+      return this.scripts.fsSettle(
+        holdersKey(eventId),
+        unverifiedKey(eventId),
+        nowMs,
+        graceMs,
+        withRow.length,
+        ...withRow,
+        ...withoutRow,
+      );
+    });
+  }
+
+  scanHolders(
+    eventId: string,
+    cursor: string,
+    count: number,
+  ): Promise<{ cursor: string; users: string[] }> {
+    return dependencyCall('redis', 'scanHolders', async () => {
+      const [next, flat] = await this.redis.hscan(holdersKey(eventId), cursor, 'COUNT', count);
+      return { cursor: next, users: flat.filter((_, i) => i % 2 === 0) };
     });
   }
 

@@ -4,11 +4,15 @@ import type { EventStore, SaleEvent } from './model.js';
 /** The store methods the catalog reads. */
 export type CatalogStore = Pick<
   EventStore,
-  'getEvent' | 'listEventIds' | 'counts' | 'snapshot' | 'existingHolders'
+  'getEvent' | 'listEventIds' | 'counts' | 'holdersPage' | 'existingHolders'
 >;
 
-/** Above this capacity the frozen holder set is not kept in memory; holders are asked per user. */
-const FROZEN_SET_MAX = 200_000;
+/**
+ * Above this capacity the frozen holder set is not kept in memory; holders are asked per batch
+ * (an index lookup). Small, so freezing a big sale never loads every holder into every process.
+ */
+const FROZEN_SET_MAX = 10_000;
+const FREEZE_PAGE = 2_000;
 
 interface Frozen {
   /** Holders once sold out (final: sold never goes down), or null when too large to keep. */
@@ -114,9 +118,16 @@ export class Catalog {
       this.frozen.set(eventId, { users: null });
       return;
     }
-    const snap = await this.store.snapshot(eventId);
-    if (snap && snap.sold >= snap.capacity)
-      this.frozen.set(eventId, { users: new Set(snap.users) });
+    // Sold out is final, so no row appears or goes while the pages are read.
+    const users = new Set<string>();
+    let after = '';
+    for (;;) {
+      const page = await this.store.holdersPage(eventId, after, FREEZE_PAGE);
+      for (const u of page) users.add(u);
+      if (page.length < FREEZE_PAGE) break;
+      after = page[page.length - 1]!;
+    }
+    this.frozen.set(eventId, { users });
   }
 
   /**
@@ -127,5 +138,12 @@ export class Catalog {
     const f = this.frozen.get(eventId);
     if (f?.users) return f.users.has(userId);
     return (await this.store.existingHolders(eventId, [userId])).has(userId);
+  }
+
+  /** holds() for many users: one Postgres query at most. Only call when isSoldOut(eventId). */
+  async holdsMany(eventId: string, userIds: string[]): Promise<Set<string>> {
+    const f = this.frozen.get(eventId);
+    if (f?.users) return new Set(userIds.filter((u) => f.users!.has(u)));
+    return this.store.existingHolders(eventId, userIds);
   }
 }

@@ -19,7 +19,11 @@ function fakeStore(capacity: number, rows: string[] = []) {
         ? { id, name: 'e', capacity, saleStartsAt: null, saleEndsAt: null, createdAt: new Date() }
         : null,
     counts: async () => ({ capacity, sold: held.size }),
-    snapshot: async () => ({ capacity, sold: held.size, users: [...held] }),
+    holdersPage: async (_e, after, limit) =>
+      [...held]
+        .filter((u) => u > after)
+        .sort()
+        .slice(0, limit),
     existingHolders: async (_e, users) => new Set(users.filter((u) => held.has(u))),
     commitWinners: async (_e, winners) => {
       const confirmed: string[] = [];

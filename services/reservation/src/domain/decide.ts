@@ -14,7 +14,7 @@ export type Verdict =
   | { action: 'term'; reason: 'unknown_event' };
 
 export interface DecideDeps {
-  catalog: Pick<Catalog, 'event' | 'isSoldOut' | 'holds' | 'noteCounts'>;
+  catalog: Pick<Catalog, 'event' | 'isSoldOut' | 'holdsMany' | 'noteCounts'>;
   store: Pick<EventStore, 'existingHolders' | 'commitWinners' | 'losersCheck'>;
   admission: Pick<AdmissionFilter, 'admit' | 'release'>;
   log: Log;
@@ -48,9 +48,8 @@ export class Decider {
     const status = new Map<string, 'confirmed' | 'rejected'>();
 
     if (this.d.catalog.isSoldOut(eventId)) {
-      for (const u of users) {
-        status.set(u, (await this.d.catalog.holds(eventId, u)) ? 'confirmed' : 'rejected');
-      }
+      const held = await this.d.catalog.holdsMany(eventId, users);
+      for (const u of users) status.set(u, held.has(u) ? 'confirmed' : 'rejected');
       return this.verdicts(reqs, status);
     }
 

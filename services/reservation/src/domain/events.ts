@@ -40,11 +40,10 @@ const view = (e: SaleEvent, sold: number, now: number): EventView => ({
 
 export interface EventsDeps {
   store: Pick<EventStore, 'createEvent' | 'listEvents' | 'getEvent' | 'counts' | 'audit'>;
-  admission: Pick<AdmissionFilter, 'reconcile' | 'remaining'>;
+  admission: Pick<AdmissionFilter, 'counters' | 'remaining'>;
   queue: Pick<RequestQueue, 'pendingFor'>;
   catalog: Pick<Catalog, 'remember'>;
   log: Log;
-  reconcileGraceMs: number;
 }
 
 /** Admin and read use cases of events. */
@@ -61,7 +60,7 @@ export class Events {
     this.d.catalog.remember(e);
     // Counters now rather than at the first request; if this fails the first batch builds them.
     await this.d.admission
-      .reconcile(e.id, e.capacity, [], Date.now(), this.d.reconcileGraceMs)
+      .counters(e.id, e.capacity, true)
       .catch((err: unknown) => this.d.log.warn({ err, eventId: e.id }, 'could not seed redis'));
     return view(e, 0, Date.now());
   }

@@ -57,8 +57,11 @@ export interface EventStore {
   getEvent(id: string): Promise<SaleEvent | null>;
   listEvents(limit: number): Promise<Array<SaleEvent & { sold: number }>>;
   counts(id: string): Promise<{ capacity: number; sold: number } | null>;
-  /** capacity, sold and every holder, from one snapshot. */
-  snapshot(id: string): Promise<{ capacity: number; sold: number; users: string[] } | null>;
+  /**
+   * One page of the event's holders in user id order, after `afterUserId` (keyset pagination on
+   * the unique index, so each page costs its own size, never the sale's).
+   */
+  holdersPage(eventId: string, afterUserId: string, limit: number): Promise<string[]>;
   /** Which of these users already hold a reservation for the event. */
   existingHolders(eventId: string, userIds: string[]): Promise<Set<string>>;
   /**
@@ -93,6 +96,19 @@ export interface ReconcileResult {
   youngInFlight: number;
 }
 
+/** The event's counters in Redis, read (and remaining realigned) in O(1). */
+export interface Counters {
+  /** The remaining counter existed before this call (false: Redis lost it). */
+  existed: boolean;
+  remainingBefore: number | null;
+  /** Holders in Redis (with a row, or admitted and not yet committed). */
+  holders: number;
+  /** Admitted holders not yet seen with a Postgres row. */
+  unverified: number;
+  /** remaining after the call: capacity - holders; null when it did not exist and was not created. */
+  remaining: number | null;
+}
+
 /** Redis: the admission filter and the cache of request records. */
 export interface AdmissionFilter {
   /**
@@ -106,16 +122,34 @@ export interface AdmissionFilter {
     adopt: string[],
     nowMs: number,
   ): Promise<AdmitResult[] | null>;
-  /** Forget these holders (Postgres refused them); remaining is recomputed by reconcile(). */
+  /** Forget these holders (Postgres refused them); remaining is recounted by counters(). */
   release(eventId: string, users: string[]): Promise<void>;
-  /** Aligns holders and remaining with the Postgres snapshot (rebuilds when missing). */
-  reconcile(
+  /**
+   * O(1): holders, unverified holders and remaining; sets remaining = capacity - holders when it
+   * exists or `create` is true.
+   */
+  counters(eventId: string, capacity: number, create: boolean): Promise<Counters>;
+  /** Adds users holding a Postgres row as holders (a seat each when new). Returns how many were new. */
+  adopt(eventId: string, users: string[], nowMs: number): Promise<number>;
+  /** Up to `limit` unverified holders admitted at or before `upToMs`, oldest first. */
+  unverified(eventId: string, upToMs: number, limit: number): Promise<string[]>;
+  /**
+   * Marks `withRow` verified; releases each of `withoutRow` whose last decision is older than the
+   * grace period (younger ones stay unverified). Returns how many were released.
+   */
+  settle(
     eventId: string,
-    capacity: number,
-    pgUsers: string[],
+    withRow: string[],
+    withoutRow: string[],
     nowMs: number,
     graceMs: number,
-  ): Promise<ReconcileResult>;
+  ): Promise<number>;
+  /** One HSCAN step over the event's holders. */
+  scanHolders(
+    eventId: string,
+    cursor: string,
+    count: number,
+  ): Promise<{ cursor: string; users: string[] }>;
   remaining(eventId: string): Promise<number | null>;
   /** The remaining count and the user's record, in one round trip. */
   peek(

@@ -9,10 +9,20 @@ import type {
 /** Events untouched for this long are no longer reconciled (their drift was checked already). */
 const ACTIVE_FOR_MS = 10 * 60_000;
 
+/** Users per Redis command or Postgres page: bounds the longest Redis call, whatever the sale. */
+export const RECONCILE_CHUNK = 1000;
+
+/** At most this many chunks of unverified holders per run; the rest waits for the next tick. */
+const MAX_CHUNKS_PER_RUN = 50;
+
 /**
- * Keeps Redis in step with Postgres for recently active events: rebuilds counters Redis lost,
- * adopts holders that have a row, releases holders that never got one (only after a grace period,
- * so in-flight batches are not disturbed), and sets remaining = capacity - holders. Reports drift.
+ * Keeps Redis in step with Postgres for recently active events at a cost that follows what changed,
+ * not the sale's size (ADR 0030): each run reads the counters (O(1) in Redis and Postgres),
+ * checks only the holders admitted since the last run (the unverified set) against Postgres, and
+ * releases those that never got a row once older than the grace period. Only when the counters
+ * say Redis lost holders (fewer holders than rows, or the counter itself) are the rows adopted
+ * again, page by page; only when holders exist that neither have a row nor are tracked is the
+ * holder hash walked with HSCAN. Finally remaining = capacity - holders. Reports drift.
  */
 export class Reconciler {
   private readonly active = new Map<string, number>();
@@ -24,8 +34,11 @@ export class Reconciler {
 
   constructor(
     private readonly d: {
-      store: Pick<EventStore, 'snapshot'>;
-      admission: Pick<AdmissionFilter, 'reconcile'>;
+      store: Pick<EventStore, 'counts' | 'holdersPage' | 'existingHolders'>;
+      admission: Pick<
+        AdmissionFilter,
+        'counters' | 'adopt' | 'unverified' | 'settle' | 'scanHolders'
+      >;
       report: ReconcileReport;
       log: Log;
       intervalMs: number;
@@ -60,20 +73,75 @@ export class Reconciler {
   }
 
   private async run(eventId: string): Promise<ReconcileResult | null> {
-    const snap = await this.d.store.snapshot(eventId);
-    if (!snap) return null;
-    const r = await this.d.admission.reconcile(
-      eventId,
-      snap.capacity,
-      snap.users,
-      Date.now(),
-      this.d.graceMs,
-    );
-    const drift = r.remaining - (snap.capacity - snap.sold - r.youngInFlight);
+    const { store, admission, graceMs } = this.d;
+    const counts = await store.counts(eventId);
+    if (!counts) return null;
+    const first = await admission.counters(eventId, counts.capacity, false);
+    let added = 0;
+    let released = 0;
+
+    // Redis lost the counter or holders that have rows (a restart, an eviction): adopt the rows
+    // again, one page per command, so no single Redis call grows with the sale.
+    if (!first.existed || first.holders < counts.sold) {
+      let after = '';
+      for (;;) {
+        const page = await store.holdersPage(eventId, after, RECONCILE_CHUNK);
+        if (page.length) added += await admission.adopt(eventId, page, Date.now());
+        if (page.length < RECONCILE_CHUNK) break;
+        after = page[page.length - 1]!;
+      }
+    }
+
+    // Holders admitted since the last run that are past the grace period: a row, or released.
+    for (let i = 0; i < MAX_CHUNKS_PER_RUN; i++) {
+      const now = Date.now();
+      const users = await admission.unverified(eventId, now - graceMs, RECONCILE_CHUNK);
+      if (!users.length) break;
+      released += await this.settle(eventId, users, now);
+      if (users.length < RECONCILE_CHUNK) break;
+    }
+
+    // Every Redis holder has a row or is unverified; more than both means untracked holders
+    // (nothing writes them today, but Redis state can be restored from anywhere): walk them once.
+    const mid = await admission.counters(eventId, counts.capacity, true);
+    // sold read after the counters: a holder verified meanwhile has its row counted here.
+    const sold = (await store.counts(eventId))?.sold ?? counts.sold;
+    if (mid.holders > sold + mid.unverified) {
+      this.d.log.warn({ eventId, ...mid, sold }, 'untracked redis holders; walking');
+      let cursor = '0';
+      do {
+        const step = await admission.scanHolders(eventId, cursor, RECONCILE_CHUNK);
+        cursor = step.cursor;
+        // COUNT is a hint to Redis: keep each Postgres question within one chunk anyway.
+        for (let i = 0; i < step.users.length; i += RECONCILE_CHUNK) {
+          const chunk = step.users.slice(i, i + RECONCILE_CHUNK);
+          released += await this.settle(eventId, chunk, Date.now());
+        }
+      } while (cursor !== '0');
+    }
+
+    const end = released ? await admission.counters(eventId, counts.capacity, true) : mid;
+    const remaining = end.remaining ?? 0;
+    // Holders without a row after settling are in flight (younger than the grace period).
+    const young = Math.max(0, end.holders - sold);
+    const drift = remaining - (counts.capacity - sold - young);
+    const r: ReconcileResult = {
+      rebuilt: !first.existed,
+      added: first.existed ? added : 0,
+      released,
+      remaining,
+      youngInFlight: young,
+    };
     this.d.report.drift(eventId, drift);
+    if (first.existed && first.remainingBefore !== first.remaining) {
+      this.d.log.warn(
+        { eventId, was: first.remainingBefore, now: first.remaining },
+        'realigned redis remaining with its holders',
+      );
+    }
     if (r.rebuilt) {
       this.d.report.rebuilt(eventId);
-      this.d.log.warn({ eventId, remaining: r.remaining }, 'rebuilt redis counters from postgres');
+      this.d.log.warn({ eventId, remaining }, 'rebuilt redis counters from postgres');
     }
     if (r.added) this.d.report.corrected('adopted', r.added);
     if (r.released) this.d.report.corrected('released', r.released);
@@ -81,6 +149,13 @@ export class Reconciler {
       this.d.log.info({ eventId, added: r.added, released: r.released, drift }, 'reconciled redis');
     }
     return r;
+  }
+
+  /** Checks these holders against Postgres; verified ones leave the set, stale ones are released. */
+  private async settle(eventId: string, users: string[], now: number): Promise<number> {
+    const withRow = await this.d.store.existingHolders(eventId, users);
+    const without = users.filter((u) => !withRow.has(u));
+    return this.d.admission.settle(eventId, [...withRow], without, now, this.d.graceMs);
   }
 
   /** Reconciles every recently active event each interval until stop(). */
