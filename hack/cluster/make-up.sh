@@ -14,8 +14,11 @@ KIND_CLUSTER=flashsale
 RELEASE=${FLASHSALE_RELEASE:-flashsale}
 CHART="$REPO_ROOT/charts/flashsale"
 HELM_TIMEOUT=${FLASHSALE_HELM_TIMEOUT:-600}
-# The images of the host cluster: built here, imported, never pulled (chart value section: image).
-HOST_IMAGES=(postgres redis nats prometheus reservation)
+# The images of the host cluster: built here, imported, never pulled (chart value section: image;
+# k6 is the image of the dashboard's load-test launcher, dashboard.loadTest.image).
+HOST_IMAGES=(postgres redis nats prometheus reservation operator dashboard k6)
+# The project's own images, built from their Dockerfiles on the kind path.
+DOCKERFILES=(reservation=services/reservation/Dockerfile operator=operator/Dockerfile dashboard=dashboard/Dockerfile)
 # kind: the binary make tools builds (KIND_VERSION) when it is there, else the one on PATH.
 KIND_BIN=$FLASHSALE_BIN/kind-$KIND_VERSION
 [[ -x $KIND_BIN ]] || KIND_BIN=$(command -v kind || true)
@@ -119,7 +122,7 @@ install() {
 next_commands() {
   local how=$1
   log next "$how -n $NAMESPACE get pods"
-  log next "make dashboard            # port-forward on 127.0.0.1, printed URL (the reservation API until the dashboard lands)"
+  log next "make dashboard            # port-forward on 127.0.0.1, printed URL (follows pod changes; prints the URL)"
   log next "make logs                 # every pod's log, followed"
   log next "helm test $RELEASE -n $NAMESPACE   # an event and a reservation, end to end"
   log next "make down                 # remove it all"
@@ -130,7 +133,11 @@ image_values() {
   local n ref
   for n in "$@"; do
     ref=$("$REPO_ROOT/hack/images/build.sh" --ref "$n")
-    printf -- '--set\n%s.image.repository=%s\n--set\n%s.image.tag=%s\n' "$n" "${ref%:*}" "$n" "${ref##*:}"
+    if [[ $n == k6 ]]; then
+      printf -- '--set\ndashboard.loadTest.image=%s\n' "$ref"
+    else
+      printf -- '--set\n%s.image.repository=%s\n--set\n%s.image.tag=%s\n' "$n" "${ref%:*}" "$n" "${ref##*:}"
+    fi
   done
 }
 
@@ -167,16 +174,20 @@ up_kind() {
     [[ -n ${KIND_NODE_IMAGE:-} ]] && image=(--image "$KIND_NODE_IMAGE")
     "${kind[@]}" create cluster --name "$KIND_CLUSTER" --config "$KIND_CONFIG" "${image[@]}" --wait 180s
   fi
-  [[ -f $REPO_ROOT/services/reservation/package.json ]] || die "services/reservation is not buildable yet"
-  local flags=()
+  local flags=() d name
   read -r -a flags <<<"${DOCKER_BUILD_FLAGS:-}"
-  log image "$e build -f services/reservation/Dockerfile (a few minutes the first time)"
-  t=$(date +%s)
-  "$e" build "${flags[@]}" -q -f "$REPO_ROOT/services/reservation/Dockerfile" -t flashsale/reservation:dev "$REPO_ROOT" >/dev/null
-  log image "flashsale/reservation:dev built in $(($(date +%s) - t))s"
+  local images=()
+  for d in "${DOCKERFILES[@]}"; do
+    name=${d%%=*}
+    log image "$e build -f ${d#*=} -t flashsale/$name:dev (a few minutes the first time)"
+    t=$(date +%s)
+    "$e" build "${flags[@]}" -q -f "$REPO_ROOT/${d#*=}" -t "flashsale/$name:dev" "$REPO_ROOT" >/dev/null
+    log image "flashsale/$name:dev built in $(($(date +%s) - t))s"
+    images+=("flashsale/$name:dev")
+  done
   # The app image, and the dependencies' upstream images when this engine already has them (kind
   # nodes pull the others themselves; a machine without a registry must have them all).
-  local img images=(flashsale/reservation:dev)
+  local img
   for img in $(upstream_images | cut -d= -f2); do
     "$e" image inspect "$img" >/dev/null 2>&1 && images+=("$img")
   done
