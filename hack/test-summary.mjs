@@ -14,6 +14,17 @@ const REPORT_CHECKS = {
   'cluster-smoke': ['reports/cluster-smoke.json', (r) => r.ok === true],
   'netpol-smoke': ['reports/netpol-smoke.json', (r) => r.enforced === true],
   e2e: ['reports/e2e-cluster.json', (r) => r.ok === true],
+  'dashboard-e2e': [
+    'reports/dashboard-e2e.json',
+    (r) => Array.isArray(r.checks) && r.checks.length > 0 && r.checks.every((c) => c.passed === true),
+  ],
+  'operator-e2e': [
+    'reports/operator-e2e.json',
+    (r) =>
+      ['scaleUpDecisionSeconds', 'preScaleLeadSeconds', 'remediationSeconds', 'failoverSeconds'].every(
+        (k) => typeof r[k] === 'number',
+      ) && r.heldDuringMetricsOutage === true,
+  ],
   'kind-e2e': ['reports/kind-e2e.json', (r) => r.ok === true],
 };
 

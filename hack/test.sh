@@ -17,11 +17,13 @@ SETUP_STEPS=(tools deps)
 # The order matters: the cheap checks first, then the servers, then the cluster runs that share one
 # host cluster (brought up once by the first of them, removed by the last).
 ALL_STEPS=(lint typecheck dockerfiles-check chart-test test-unit autoscale-sim chaos-local-short
-  cluster-smoke netpol-smoke e2e kind-e2e)
+  cluster-smoke netpol-smoke e2e dashboard-e2e operator-e2e kind-e2e)
 # The steps that need the host cluster: it is brought up once before the first of them and shared
 # (each of their own "down" switches is turned off), and removed after the last one if this run
 # brought it up.
-CLUSTER_STEPS=" cluster-smoke netpol-smoke e2e "
+# dashboard-e2e and operator-e2e install the system (`make up`) into namespace flashsale when it is
+# not there, and share it; cluster-down removes it with the cluster.
+CLUSTER_STEPS=" cluster-smoke netpol-smoke e2e dashboard-e2e operator-e2e "
 read -r -a STEPS <<<"${TEST_STEPS:-${ALL_STEPS[*]}}"
 export SMOKE_DOWN=0 NETPOL_SMOKE_DOWN=0 E2E_CLUSTER_DOWN=0
 

@@ -14,6 +14,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
+import { quantileMs } from './histogram.js';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { historyFromAnswers, judge, readSnapshot } from '@flashsale/invariants';
@@ -80,6 +81,43 @@ function cpuOf(pid: number | undefined): number {
   }
 }
 
+/** `pid` and every process below it (a clustered server's workers are its children). */
+function processTree(pid: number | undefined): number[] {
+  if (!pid) return [];
+  const parent = new Map<number, number>();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const f = readFileSync(`/proc/${d}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      parent.set(Number(d), Number(f[1]));
+    } catch {
+      // gone in between
+    }
+  }
+  const out = [pid];
+  for (let i = 0; i < out.length; i++)
+    for (const [child, ppid] of parent) if (ppid === out[i]) out.push(child);
+  return out;
+}
+
+/**
+ * The reservation processes' decision-latency histogram (accept → durable decision), summed over
+ * the processes: cumulative counts by upper bound `le`.
+ */
+async function decisionBuckets(targets: string[]): Promise<Map<number, number>> {
+  const sum = new Map<number, number>();
+  for (const t of targets) {
+    const text = await fetch(`${t}/metrics`).then((r) => r.text());
+    for (const m of text.matchAll(
+      /^flashsale_reservation_decision_latency_seconds_bucket\{[^}]*le="([^"]+)"[^}]*\} (\S+)$/gm,
+    )) {
+      const le = m[1] === '+Inf' ? Infinity : Number(m[1]);
+      sum.set(le, (sum.get(le) ?? 0) + Number(m[2]));
+    }
+  }
+  return sum;
+}
+
 /** The pids of processes whose command line contains `needle` (test-bed servers by their root). */
 function pidsMatching(needle: string): number[] {
   return readdirSync('/proc')
@@ -101,7 +139,10 @@ interface Ctx {
   baselineUrl: string;
   redisUrl: string;
   targets: Record<System, string[]>;
+  /** Shared servers' pids (redis, nats, postgres). */
   pids: Record<string, number[]>;
+  /** The top processes of each system under test. */
+  systemPids: Record<System, number[]>;
 }
 
 async function k6Run(
@@ -139,9 +180,23 @@ async function k6Run(
   };
 }
 
-function cpuSnapshot(ctx: Ctx): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const [k, pids] of Object.entries(ctx.pids)) out[k] = pids.reduce((a, p) => a + cpuOf(p), 0);
+/**
+ * CPU seconds used so far by the system under test (`service`: its processes and their workers)
+ * and by each shared server. The ceiling uses no server; the baseline only Postgres.
+ */
+function cpuSnapshot(ctx: Ctx, system: System): Record<string, number> {
+  const out: Record<string, number> = {
+    service: ctx.systemPids[system]
+      .flatMap((p) => processTree(p))
+      .reduce((a, p) => a + cpuOf(p), 0),
+  };
+  const servers =
+    system === 'reservation'
+      ? ['redis', 'nats', 'postgres']
+      : system === 'baseline'
+        ? ['postgres']
+        : [];
+  for (const k of servers) out[k] = (ctx.pids[k] ?? []).reduce((a, p) => a + cpuOf(p), 0);
   return out;
 }
 
@@ -244,7 +299,8 @@ async function scenario(
   eventId: string,
   expectSold?: number,
 ): Promise<Figures> {
-  const cpu0 = cpuSnapshot(ctx);
+  const cpu0 = cpuSnapshot(ctx, system);
+  const d0 = system === 'reservation' ? await decisionBuckets(ctx.targets.reservation) : undefined;
   const w0 =
     system === 'ceiling'
       ? 0
@@ -255,7 +311,15 @@ async function scenario(
     ...env,
   });
   const invariants = await checkInvariants(ctx, system, eventId, expectSold);
-  const cpu1 = cpuSnapshot(ctx);
+  const cpu1 = cpuSnapshot(ctx, system);
+  // The service answers 202 and decides later: its decision latency comes from its histogram. The
+  // baseline decides inside the request: its decision latency is its answer's.
+  const decisionP99Ms =
+    system === 'reservation' && d0
+      ? quantileMs(d0, await decisionBuckets(ctx.targets.reservation), 0.99)
+      : system === 'baseline'
+        ? k.p99Ms
+        : null;
   const w1 =
     system === 'ceiling'
       ? 0
@@ -277,7 +341,7 @@ async function scenario(
     cpuSeconds[key] = Math.round(((cpu1[key] ?? 0) - (cpu0[key] ?? 0)) * 100) / 100;
   const f: Figures = {
     ...k,
-    decisionP99Ms: null,
+    decisionP99Ms,
     confirmed,
     pgWrites: system === 'ceiling' ? null : w1 - w0,
     cpuSeconds,
@@ -382,8 +446,12 @@ async function main(): Promise<void> {
         ceiling: [`http://127.0.0.1:${ceilingPort}`],
         baseline: [`http://127.0.0.1:${baselinePort}`],
       },
+      systemPids: {
+        reservation: fleet.members.map((m) => m.child?.pid ?? 0),
+        ceiling: [children[0]?.pid ?? 0],
+        baseline: [children[1]?.pid ?? 0],
+      },
       pids: {
-        service: fleet.members.map((m) => m.child?.pid ?? 0),
         redis: pidsMatching(`${stack.root}/redis`).length
           ? pidsMatching(`${stack.root}/redis`)
           : pidsMatching('redis-server'),
