@@ -217,6 +217,18 @@ chart_tools() {
   rm -rf "$etc" && mv "$etc.tmp" "$etc"
 }
 
+# skaffold_schema: skaffold's config schemas, from its Go module (skaffold itself is not built: the
+# chart tests validate skaffold.yaml against the schema of its apiVersion).
+skaffold_schema() {
+  local out="$FLASHSALE_BIN/skaffold-schemas-$SKAFFOLD_VERSION" dir
+  [[ -d $out ]] && return
+  log skaffold "downloading the config schemas of $SKAFFOLD_VERSION (Go module)"
+  dir=$(cd /tmp && GOFLAGS=-mod=mod go mod download -json "github.com/GoogleContainerTools/skaffold/v2@$SKAFFOLD_VERSION" | jq -r .Dir) ||
+    die "skaffold: go mod download failed"
+  mkdir -p "$out.tmp" && cp "$dir"/docs-v2/content/en/schemas/v4*.json "$out.tmp/"
+  rm -rf "$out" && mv "$out.tmp" "$out"
+}
+
 main() {
   local total_start
   total_start=$(date +%s)
@@ -229,6 +241,7 @@ main() {
   go_tool nats-server "$NATS_SERVER_VERSION" github.com/nats-io/nats-server/v2
   netpol_tool
   chart_tools
+  skaffold_schema
   go_tool kind "$KIND_VERSION" sigs.k8s.io/kind
   log "done" "all tools ready in $(($(date +%s) - total_start))s (cache: $FLASHSALE_BIN)"
 }

@@ -11,12 +11,14 @@
 #   7 bad-values   every line of hack/chart/bad-values.txt refused with its message
 #   8 crds      charts/flashsale/crds/ holds the same files as operator/deploy/crds/, byte for byte,
 #               and the operator's rendered ClusterRole and Role have the rules of operator/deploy/rbac.yaml
+#   9 skaffold  skaffold.yaml (and each profile) valid against skaffold's schema, its Dockerfiles,
+#               workspaces and port-forwards real, the chart rendering with its values
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 REPORT=${CHART_TEST_REPORT:-$REPO_ROOT/reports/chart-test.json}
 declare -A RESULT DETAIL
-STEPS=(readme lint unittest ct kubeconform kube-score bad-values crds)
+STEPS=(readme lint unittest ct kubeconform kube-score bad-values crds skaffold)
 
 values_files() { printf '%s\n' "" "$CHART"/ci/*-values.yaml; }
 
@@ -156,6 +158,16 @@ step_crds() {
   helm_template --set operator.enabled=true --show-only templates/operator/rbac.yaml |
     node "$REPO_ROOT/hack/chart/rbac-equal.mjs" "$REPO_ROOT/operator/deploy/rbac.yaml" || return 1
   DETAIL[crds]="$(find "$b" -name '*.yaml' | wc -l) CRD file(s) identical to operator/deploy/crds; operator RBAC rules equal to operator/deploy/rbac.yaml"
+}
+
+step_skaffold() {
+  local out
+  out=$(node "$REPO_ROOT/hack/chart/skaffold-check.mjs" "$FLASHSALE_BIN/skaffold-schemas-$SKAFFOLD_VERSION" \
+    "$HELM" "$KUBE_VERSION" 2>&1) || {
+    echo "$out" >&2
+    return 1
+  }
+  DETAIL[skaffold]=$(tail -1 <<<"$out")
 }
 
 main() {

@@ -17,8 +17,10 @@ HELM_TIMEOUT=${FLASHSALE_HELM_TIMEOUT:-600}
 # The images of the host cluster: built here, imported, never pulled (chart value section: image;
 # k6 is the image of the dashboard's load-test launcher, dashboard.loadTest.image).
 HOST_IMAGES=(postgres redis nats prometheus reservation operator dashboard k6)
-# The project's own images, built from their Dockerfiles on the kind path.
-DOCKERFILES=(reservation=services/reservation/Dockerfile operator=operator/Dockerfile dashboard=dashboard/Dockerfile)
+# The project's own images on the kind path: NAME=WORKSPACE, each built from the one generic
+# Dockerfile with --build-arg WORKSPACE.
+DOCKERFILE=services/reservation/Dockerfile
+APP_IMAGES=(reservation=services/reservation operator=operator dashboard=dashboard)
 # kind: the binary make tools builds (KIND_VERSION) when it is there, else the one on PATH.
 KIND_BIN=$FLASHSALE_BIN/kind-$KIND_VERSION
 [[ -x $KIND_BIN ]] || KIND_BIN=$(command -v kind || true)
@@ -177,11 +179,12 @@ up_kind() {
   local flags=() d name
   read -r -a flags <<<"${DOCKER_BUILD_FLAGS:-}"
   local images=()
-  for d in "${DOCKERFILES[@]}"; do
+  for d in "${APP_IMAGES[@]}"; do
     name=${d%%=*}
-    log image "$e build -f ${d#*=} -t flashsale/$name:dev (a few minutes the first time)"
+    log image "$e build -f $DOCKERFILE --build-arg WORKSPACE=${d#*=} -t flashsale/$name:dev (a few minutes the first time)"
     t=$(date +%s)
-    "$e" build "${flags[@]}" -q -f "$REPO_ROOT/${d#*=}" -t "flashsale/$name:dev" "$REPO_ROOT" >/dev/null
+    "$e" build "${flags[@]}" -q -f "$REPO_ROOT/$DOCKERFILE" --build-arg "WORKSPACE=${d#*=}" \
+      -t "flashsale/$name:dev" "$REPO_ROOT" >/dev/null
     log image "flashsale/$name:dev built in $(($(date +%s) - t))s"
     images+=("flashsale/$name:dev")
   done

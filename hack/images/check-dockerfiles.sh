@@ -54,5 +54,14 @@ for f in "$REPO_ROOT"/services/reservation/Dockerfile.dockerignore "$REPO_ROOT"/
   [[ -f $f ]] || continue
   same dockerignore "${f#"$REPO_ROOT"/}" "$(patterns "$f" | paste -sd' ')" "$(patterns "$REPO_ROOT/.dockerignore" | paste -sd' ')"
 done
+# The Dockerfile's dependency layer copies every workspace's manifest (a missing one breaks npm ci).
+for ws in $(jq -r '.workspaces[]' "$REPO_ROOT/package.json"); do
+  if grep -qx "COPY $ws/package.json $ws/" "$REPO_ROOT/services/reservation/Dockerfile"; then
+    log check "Dockerfile copies the manifest of workspace $ws"
+  else
+    log check "Dockerfile lacks 'COPY $ws/package.json $ws/' (workspace of the root package.json)"
+    fails=$((fails + 1))
+  fi
+done
 ((fails == 0)) || die "$fails difference(s) between the Dockerfiles and hack/images/build.sh"
 log check "Dockerfiles and hack/images/build.sh agree (${images[*]})"

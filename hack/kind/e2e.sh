@@ -141,7 +141,8 @@ main() {
   prebind &
   prebind_pid=$!
   timeout 1500 "$REPO_ROOT/hack/cluster/make-up.sh" up || fail "make up (kind) failed"
-  builds='["services/reservation/Dockerfile","operator/Dockerfile","dashboard/Dockerfile"]'
+  # The one generic Dockerfile, once per workspace (hack/cluster/make-up.sh, APP_IMAGES).
+  builds='["services/reservation/Dockerfile (reservation)","services/reservation/Dockerfile --build-arg WORKSPACE=operator","services/reservation/Dockerfile --build-arg WORKSPACE=dashboard"]'
   local deadline=$(($(date +%s) + 180))
   until pods_check; do
     (($(date +%s) < deadline)) || fail "not every pod is Ready after 180s: $pods_ready"
