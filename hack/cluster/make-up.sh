@@ -124,7 +124,7 @@ install() {
 next_commands() {
   local how=$1
   log next "$how -n $NAMESPACE get pods"
-  log next "make dashboard            # port-forward on 127.0.0.1, printed URL (follows pod changes; prints the URL)"
+  log next "make dashboard            # port-forward on 127.0.0.1, printed URL (follows pod changes)"
   log next "make logs                 # every pod's log, followed"
   log next "helm test $RELEASE -n $NAMESPACE   # an event and a reservation, end to end"
   log next "make down                 # remove it all"

@@ -104,6 +104,14 @@ export class Metrics {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'flashsale_process_' });
+    // A labelled counter has no series until its first increment, and a rate over no series is an
+    // empty answer, not 0: the operator reads "metric unavailable" and the dashboard "no data"
+    // before the first click. The series that say "no traffic yet" exist from the start.
+    this.httpRequests.inc(
+      { route: '/v1/events/:id/reservations', method: 'POST', status: '202' },
+      0,
+    );
+    for (const outcome of ['confirmed', 'rejected']) this.decisions.inc({ outcome }, 0);
   }
 
   /** The reconciler's reporting port, written to these metrics. */
