@@ -312,12 +312,13 @@ async function phaseLoad(): Promise<number | null> {
   log('load', `k6 running in ${loadPod} since ${new Date(loadStart).toISOString()}`);
 
   // The decision: the operator's own lastScaleTime of its first scale-up above `before`.
+  let decision: AutoscalerStatus = {};
   const decided = await waitFor('load', 'a scale-up decision', LOAD_SECONDS * 1000, async () => {
-    const s = (await autoscaler()).status;
-    return (s.desiredReplicas ?? 0) > before && Boolean(s.lastScaleTime);
+    decision = (await autoscaler()).status;
+    return (decision.desiredReplicas ?? 0) > before && Boolean(decision.lastScaleTime);
   });
   if (decided !== null) {
-    const s = (await autoscaler()).status;
+    const s = decision;
     const at = Date.parse(s.lastScaleTime ?? '');
     report.scaleUpDecisionSeconds = secs((Number.isFinite(at) ? at : decided) - loadStart);
     report.scaleUpReason = s.lastReason ?? null;
