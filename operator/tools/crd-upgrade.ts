@@ -57,6 +57,8 @@ export interface UpgradeResult {
   storedVersions: string[];
   existingBefore: number;
   existingReadable: number;
+  /** Objects the operator could not parse before the upgrade either (reported, not failed). */
+  unreadableBefore: number;
   problems: string[];
 }
 
@@ -292,16 +294,24 @@ async function retry<T>(fn: () => Promise<T>, tries = 20): Promise<T> {
   }
 }
 
+function parseError(o: ReservationAutoscaler): string | undefined {
+  try {
+    parseSpec(o.spec);
+    return undefined;
+  } catch (err) {
+    return errMsg(err);
+  }
+}
+const parses = (o: ReservationAutoscaler) => parseError(o) === undefined;
+
 /** Every ReservationAutoscaler of the cluster (none when the CRD is not there yet). */
 async function listAll(kc: KubeConfig, group: string, version: string, plural: string) {
   try {
-    const l = (await kc
-      .makeApiClient(CustomObjectsApi)
-      .listClusterCustomObject({
-        group,
-        version,
-        plural,
-      })) as KubernetesListObject<ReservationAutoscaler>;
+    const l = (await kc.makeApiClient(CustomObjectsApi).listClusterCustomObject({
+      group,
+      version,
+      plural,
+    })) as KubernetesListObject<ReservationAutoscaler>;
     return l.items;
   } catch (err) {
     if ((err as { code?: number }).code === 404) return [];
@@ -330,6 +340,7 @@ export async function upgradeCrds(
       storedVersions: [],
       existingBefore: 0,
       existingReadable: 0,
+      unreadableBefore: 0,
       problems: [],
     };
     try {
@@ -340,16 +351,20 @@ export async function upgradeCrds(
       r.established = true;
       r.storedVersions = applied.status?.storedVersions ?? [];
       const after = await retry(() => listAll(kc, crd.spec.group, version, crd.spec.names.plural));
+      // An object the parser refused already before the upgrade is not the upgrade's doing; one it
+      // read before and not after is.
+      const parsedBefore = new Set(
+        before.filter((o) => parses(o)).map((o) => o.metadata.uid ?? ''),
+      );
       for (const o of before)
         if (!after.some((a) => a.metadata.uid === o.metadata.uid))
           r.problems.push(`${o.metadata.namespace}/${o.metadata.name}: gone after the upgrade`);
       for (const o of after) {
-        try {
-          parseSpec(o.spec);
-          r.existingReadable++;
-        } catch (err) {
-          r.problems.push(`${o.metadata.namespace}/${o.metadata.name}: ${errMsg(err)}`);
-        }
+        const err = parseError(o);
+        if (!err) r.existingReadable++;
+        else if (parsedBefore.has(o.metadata.uid ?? ''))
+          r.problems.push(`${o.metadata.namespace}/${o.metadata.name}: ${err}`);
+        else r.unreadableBefore++;
       }
       progress(
         `upgrade: ${name} Established (stored ${r.storedVersions.join(',')}); ${r.existingReadable}/${after.length} readable`,
