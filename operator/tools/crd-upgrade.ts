@@ -270,10 +270,19 @@ export async function checkCompat(
     result.problems.push(errMsg(err));
   } finally {
     // Deleting the CRD deletes its objects; the namespace goes with it.
-    await exts
-      .deleteCustomResourceDefinition({ name: older.metadata?.name ?? '' })
-      .catch(() => undefined);
+    const crdName = older.metadata?.name ?? '';
+    await exts.deleteCustomResourceDefinition({ name: crdName }).catch(() => undefined);
     await core.deleteNamespace({ name: ns }).catch(() => undefined);
+    // Gone before this returns (its objects first), so nothing of the check outlives it.
+    const until = Date.now() + timeoutMs;
+    while (Date.now() < until) {
+      const still = await exts
+        .readCustomResourceDefinition({ name: crdName })
+        .then(() => true)
+        .catch(() => false);
+      if (!still) break;
+      await sleep(250);
+    }
   }
   result.ok =
     result.problems.length === 0 && result.readable === result.objects && result.objects > 0;
