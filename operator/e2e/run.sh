@@ -53,6 +53,8 @@ export E2E_NAMESPACE=$NS E2E_RELEASE=$RELEASE
 # The k6 image make up imported (content-addressed), as the dashboard's launcher uses it.
 E2E_K6_IMAGE=$(hack/images/build.sh --ref k6 2>/dev/null) || E2E_K6_IMAGE=docker.io/flashsale/k6:dev
 export E2E_K6_IMAGE
+# The failover phase freezes the leader's container through the host cluster's containerd.
+if [[ -S $CONTAINERD_SOCK ]] && command -v ctr >/dev/null; then export E2E_CONTAINERD_SOCK=$CONTAINERD_SOCK; fi
 mkdir -p reports
 log operator-e2e "namespace $NS, release $RELEASE; report reports/operator-e2e.json"
 exec node --import tsx operator/e2e/run.ts
