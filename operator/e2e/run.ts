@@ -108,9 +108,14 @@ async function autoscaler(): Promise<Autoscaler> {
   return { spec: parseSpec(o.spec), status: o.status ?? {} };
 }
 
-async function deployment(): Promise<{ replicas: number; ready: number }> {
+/** The target Deployment: replicas asked for, pods Ready, pods existing (not yet terminated). */
+async function deployment(): Promise<{ replicas: number; ready: number; pods: number }> {
   const d = await apps.readNamespacedDeployment({ name: TARGET, namespace: NS });
-  return { replicas: d.spec?.replicas ?? 0, ready: d.status?.readyReplicas ?? 0 };
+  return {
+    replicas: d.spec?.replicas ?? 0,
+    ready: d.status?.readyReplicas ?? 0,
+    pods: d.status?.replicas ?? 0,
+  };
 }
 
 /** One progress line: the Deployment, and the operator's last decision with its inputs. */
@@ -214,16 +219,27 @@ async function preflight(): Promise<void> {
     `leader ${lease.spec?.holderIdentity ?? '(none)'}, lease ${lease.spec?.leaseDurationSeconds}s`,
   );
   // A steady start: at the minimum, every pod Ready, no pre-scale floor left from an earlier run.
-  const steady = await waitFor('preflight', 'a steady start at the minimum', 240_000, async () => {
+  // (Twice 3 s apart: a scale-down just written still has its old pods counted.)
+  const settled = async () => {
     const [d, a] = await Promise.all([deployment(), autoscaler()]);
-    return d.replicas === spec.minReplicas && d.ready >= d.replicas && !a.status.preScale;
+    return (
+      d.replicas === spec.minReplicas &&
+      d.ready === d.replicas &&
+      d.pods === d.replicas &&
+      !a.status.preScale
+    );
+  };
+  const steady = await waitFor('preflight', 'a steady start at the minimum', 240_000, async () => {
+    if (!(await settled())) return false;
+    await sleep(3000);
+    return settled();
   });
   if (steady === null)
     throw new Error(`not at ${spec.minReplicas} Ready replicas without a pre-scale floor`);
 }
 
 async function phaseLoad(): Promise<number | null> {
-  const before = replicasNow();
+  const before = (await deployment()).replicas;
   log(
     'load',
     `k6 Job ${LOAD_NAME}: ${LOAD_RATE} rps for ${LOAD_SECONDS}s against ${SERVICE_URL} (${K6_IMAGE})`,
@@ -375,7 +391,7 @@ async function phaseLoad(): Promise<number | null> {
 }
 
 async function phaseOutage(): Promise<number | null> {
-  const at = replicasNow();
+  const at = (await deployment()).replicas;
   const sts = await apps.readNamespacedStatefulSet({ name: PROMETHEUS, namespace: NS });
   const original = sts.spec?.replicas ?? 1;
   log(
@@ -468,7 +484,7 @@ async function post(path: string, body: unknown): Promise<{ status: number; body
 }
 
 async function phasePreScale(): Promise<number | null> {
-  const before = replicasNow();
+  const before = (await deployment()).replicas;
   const startsAt = Date.now() + SALE_IN_SECONDS * 1000;
   const res = await post('/v1/events', {
     name: `operator-e2e sale ${RUN}`,
