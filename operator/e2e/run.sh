@@ -5,6 +5,7 @@
 # (flashsale) is not installed in E2E_NAMESPACE (flashsale), or its values differ from
 # operator/e2e/values.yaml, or its images are older than the last built ones, it installs/upgrades it
 # with hack/cluster/make-up.sh (which also brings the host cluster up when it is down).
+# E2E_UNINSTALL=1 removes the release, namespace and volumes at the end.
 set -euo pipefail
 source "$(dirname "$0")/../../hack/cluster/env.sh"
 NS=${E2E_NAMESPACE:-flashsale}
@@ -57,4 +58,17 @@ export E2E_K6_IMAGE
 if [[ -S $CONTAINERD_SOCK ]] && command -v ctr >/dev/null; then export E2E_CONTAINERD_SOCK=$CONTAINERD_SOCK; fi
 mkdir -p reports
 log operator-e2e "namespace $NS, release $RELEASE; report reports/operator-e2e.json"
-exec node --import tsx operator/e2e/run.ts
+if [[ ${E2E_UNINSTALL:-0} != 1 ]]; then exec node --import tsx operator/e2e/run.ts; fi
+
+# E2E_UNINSTALL=1 (make test): the release, its namespace and its volumes go afterwards, whatever
+# the result (the exit code stays the run's).
+uninstall() {
+  log operator-e2e "E2E_UNINSTALL=1: removing release $RELEASE, namespace $NS and its volumes"
+  helm_ uninstall "$RELEASE" -n "$NS" --wait --timeout 300s >/dev/null 2>&1 || true
+  "$KUBE_BIN_DIR/kubectl" delete namespace "$NS" --wait=true --timeout=300s >/dev/null 2>&1 || true
+  hack/cluster/volumes.sh delete "$NS"
+}
+trap uninstall EXIT
+rc=0
+node --import tsx operator/e2e/run.ts || rc=$?
+exit "$rc"
