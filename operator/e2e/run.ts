@@ -129,10 +129,15 @@ async function stateLine(phase: string, extra = ''): Promise<void> {
     return;
   }
   const s = a.status;
+  // Why a signal is missing, as the operator wrote it.
+  const missing = s.conditions?.find(
+    (c) => c.type === 'MetricsAvailable' && c.status === 'False',
+  )?.message;
   log(
     phase,
     `${extra}${extra ? '; ' : ''}replicas ${d.replicas} (${d.ready} ready), desired ${s.desiredReplicas ?? '?'}, ` +
-      `rps ${s.observedRps ?? 'n/a'}, backlog ${s.observedBacklog ?? 'n/a'}, ${s.lastReason ?? '?'}`,
+      `rps ${s.observedRps ?? 'n/a'}, backlog ${s.observedBacklog ?? 'n/a'}, ${s.lastReason ?? '?'}` +
+      (missing ? ` (${missing})` : ''),
   );
 }
 
@@ -428,36 +433,48 @@ async function phaseOutage(): Promise<number | null> {
   );
   await setPrometheus(original);
   prometheusReplicas = undefined;
-  return waitFor('outage', 'the operator reading RPS again', 120_000, async () => {
-    const s = (await autoscaler()).status;
-    return (
-      s.observedRps !== null &&
-      s.observedRps !== undefined &&
-      (s.conditions ?? []).some((c) => c.type === 'MetricsAvailable' && c.status === 'True')
-    );
-  });
+  return Date.now();
 }
 
-async function phaseScaleDown(metricsBack: number | null): Promise<void> {
-  const from = metricsBack ?? Date.now();
-  const peakAt = replicasNow();
+/**
+ * From Prometheus restored to the minimum replicas, in one loop: the first decision that read RPS
+ * again (its lastDecisionTime) starts the clock, the scale-down that reached the minimum (its
+ * lastScaleDownTime) stops it. Both are the operator's own timestamps, so a poll gap or an RPS
+ * reading that comes and goes after the restart cannot shift them.
+ */
+async function phaseScaleDown(restoredAt: number | null): Promise<void> {
+  const from = restoredAt ?? Date.now();
   log(
     'scale-down',
-    `from ${peakAt} replicas, metrics available again; waiting for ${spec.minReplicas}`,
+    `from ${replicasNow()} replicas; waiting for RPS to be read again, then ${spec.minReplicas}`,
   );
-  const down = await waitFor(
+  let backAt: number | undefined;
+  let doneAt: number | undefined;
+  const done = await waitFor('scale-down', `${spec.minReplicas} replicas`, 240_000, async () => {
+    const [s, d] = await Promise.all([autoscaler().then((x) => x.status), deployment()]);
+    if (backAt === undefined && s.observedRps !== null && s.observedRps !== undefined) {
+      backAt = Date.parse(s.lastDecisionTime ?? '') || Date.now();
+      log(
+        'scale-down',
+        `RPS read again (${s.observedRps} rps) ${secs(backAt - from)}s after the restore`,
+      );
+    }
+    if (d.replicas > spec.minReplicas) return false;
+    doneAt = Date.parse(s.lastScaleDownTime ?? '') || Date.now();
+    return true;
+  });
+  if (done === null || doneAt === undefined) {
+    failures.push('no scale-down to the minimum after the load');
+    return;
+  }
+  // Down before a poll saw RPS readable: the clock starts at the restore instead (an upper bound).
+  const rpsFirst = backAt !== undefined && backAt <= doneAt;
+  report.scaleDownSeconds = secs(doneAt - (rpsFirst && backAt !== undefined ? backAt : from));
+  report.scaleDownFrom = rpsFirst ? 'rps read again' : 'prometheus restored';
+  log(
     'scale-down',
-    `${spec.minReplicas} replicas`,
-    180_000,
-    () => replicasNow() <= spec.minReplicas,
+    `at ${spec.minReplicas} replicas ${report.scaleDownSeconds}s after ${report.scaleDownFrom} (window ${spec.behavior.scaleDown.stabilizationWindowSeconds}s)`,
   );
-  if (down !== null) {
-    report.scaleDownSeconds = secs(down - from);
-    log(
-      'scale-down',
-      `at ${replicasNow()} replicas ${report.scaleDownSeconds}s after metrics came back (window ${spec.behavior.scaleDown.stabilizationWindowSeconds}s)`,
-    );
-  } else failures.push('no scale-down to the minimum after the load');
 }
 
 /** POST to the reservation API from inside a reservation pod (its image has node, no curl). */
@@ -551,33 +568,28 @@ async function phaseRemediation(): Promise<void> {
     240_000,
     async () => {
       const p = await core.readNamespacedPod({ name, namespace: NS }).catch(() => undefined);
-      if (!p || p.metadata?.uid !== victim?.metadata?.uid || p.metadata?.deletionTimestamp)
+      const c = p?.status?.containerStatuses?.[0];
+      const eligible =
+        c?.state?.waiting?.reason === 'CrashLoopBackOff' && (c.restartCount ?? 0) >= threshold;
+      if (!p || p.metadata?.uid !== victim?.metadata?.uid || p.metadata?.deletionTimestamp) {
+        // Deleted between two polls of its eligible state: it became eligible when it crashed the
+        // last time (the kubelet's own finishedAt, whole seconds).
+        const last = c?.lastState?.terminated?.finishedAt;
+        if (eligibleAt === undefined && eligible && last) eligibleAt = new Date(last).getTime();
         return true;
-      const c = p.status?.containerStatuses?.[0];
-      if (
-        c?.state?.waiting?.reason === 'CrashLoopBackOff' &&
-        c.restartCount >= threshold &&
-        eligibleAt === undefined
-      ) {
+      }
+      if (eligible && eligibleAt === undefined) {
         eligibleAt = Date.now();
         log(
           'remediation',
-          `${name} in CrashLoopBackOff after ${c.restartCount} restarts: eligible`,
+          `${name} in CrashLoopBackOff after ${c?.restartCount} restarts: eligible`,
         );
       }
-      // Kill the container each time it runs again (not twice within 3 s: it may be stopping).
+      // Kill the container each time it runs again (not twice within 3 s: it may be stopping). Not
+      // awaited: the 0.5 s polls go on while kubectl exec runs.
       if (c?.state?.running && Date.now() - lastKill > 3000) {
         lastKill = Date.now();
-        await sh(KUBECTL, [
-          '-n',
-          NS,
-          'exec',
-          name,
-          '--',
-          'node',
-          '-e',
-          'process.kill(1, "SIGTERM")',
-        ])
+        void sh(KUBECTL, ['-n', NS, 'exec', name, '--', 'node', '-e', 'process.kill(1, "SIGTERM")'])
           .then(() => kills++)
           .catch(() => undefined);
       }
@@ -596,8 +608,8 @@ async function phaseRemediation(): Promise<void> {
   report.podRestartedEvent = recorded;
   report.remediationSeconds = eligibleAt === undefined ? null : secs(gone - eligibleAt);
   report.remediationFromFirstCrashSeconds = secs(gone - startedAt);
-  if (eligibleAt === undefined)
-    failures.push(`${name} went away before it was seen crash-looping (not the operator's doing?)`);
+  if (eligibleAt === undefined || !recorded)
+    failures.push(`${name} went away without being seen eligible or without a PodRestarted Event`);
   log(
     'remediation',
     `${name} deleted ${report.remediationSeconds}s after it became eligible (${secs(gone - startedAt)}s after the first crash, ${kills} kills); PodRestarted Event: ${recorded}`,
