@@ -513,26 +513,33 @@ async function phasePreScale(): Promise<number | null> {
     `POST /v1/events → ${res.status}: sale opens at ${new Date(startsAt).toISOString()} (in ${SALE_IN_SECONDS}s, lead ${spec.preScale.leadSeconds}s), ${before} replicas now`,
   );
   if (res.status !== 201) throw new Error(`creating the sale: ${res.status} ${res.body}`);
+  // Fresh reads (not the 1 s samples, which may still show the last scale-down's count); the
+  // rise is the operator's own lastScaleTime of the scale-up that followed the sale's creation.
+  const createdAt = startsAt - SALE_IN_SECONDS * 1000;
+  let scaled: AutoscalerStatus = {};
   const rose = await waitFor(
     'pre-scale',
     'replicas above the minimum before the sale opens',
     SALE_IN_SECONDS * 1000 + 10_000,
-    () => replicasNow() > before,
+    async () => {
+      const [d, a] = await Promise.all([deployment(), autoscaler()]);
+      scaled = a.status;
+      return d.replicas > before && Date.parse(a.status.lastScaleTime ?? '') >= createdAt;
+    },
   );
   if (rose === null) {
     failures.push('no pre-scale before the sale opened');
     return null;
   }
-  const a = await autoscaler();
-  // The first sampled second with more replicas is when the scale landed.
-  const first =
-    series.find((s) => s.t >= startsAt - SALE_IN_SECONDS * 1000 && s.replicas > before)?.t ?? rose;
+  const first = Date.parse(scaled.lastScaleTime ?? '') || rose;
   report.preScaleLeadSeconds = secs(startsAt - first);
-  report.preScaleReason = a.status.lastReason ?? null;
+  report.preScaleReason = scaled.lastReason ?? null;
   log(
     'pre-scale',
-    `${replicasNow()} replicas ${report.preScaleLeadSeconds}s before the sale opens (${a.status.lastReason}: ${a.status.preScale ?? ''})`,
+    `${scaled.desiredReplicas} replicas ${report.preScaleLeadSeconds}s before the sale opens (${scaled.lastReason}: ${scaled.preScale ?? ''})`,
   );
+  if (scaled.lastReason !== 'PreScale' && !scaled.preScale)
+    failures.push(`replicas rose without a pre-scale floor (${scaled.lastReason})`);
   if ((report.preScaleLeadSeconds as number) <= 0)
     failures.push('replicas rose only after the sale opened');
   const ready = await waitFor('pre-scale', 'the pre-scaled pods Ready', 90_000, async () => {
