@@ -18,3 +18,7 @@ operator-build: deps ## Build the operator to operator/dist (what the image runs
 .PHONY: operator-e2e
 operator-e2e: deps ## On the host cluster with the chart (make up first): scaling, pre-scale, remediation, failover; reports/operator-e2e.json
 	operator/e2e/run.sh
+
+.PHONY: crd-upgrade
+crd-upgrade: deps ## Apply the chart's CRD server-side (Helm never upgrades crds/), wait for Established, check stored ReservationAutoscalers stay readable
+	operator/tools/crd-upgrade.sh

@@ -10,7 +10,8 @@
 #   6 kube-score   posture lint of the default, host-cluster and operator-dashboard renderings
 #   7 bad-values   every line of hack/chart/bad-values.txt refused with its message
 #   8 crds      charts/flashsale/crds/ holds the same files as operator/deploy/crds/, byte for byte,
-#               and the operator's rendered ClusterRole and Role have the rules of operator/deploy/rbac.yaml
+#               and the operator's rendered Roles (a ClusterRole when cluster-wide) have the rules of
+#               operator/deploy/rbac.yaml
 #   9 skaffold  skaffold.yaml (and each profile) valid against skaffold's schema, its Dockerfiles,
 #               workspaces and port-forwards real, the chart rendering with its values
 set -euo pipefail
@@ -155,9 +156,13 @@ step_crds() {
     log crds "charts/flashsale/crds differs from operator/deploy/crds: cp operator/deploy/crds/*.yaml charts/flashsale/crds/"
     return 1
   }
+  # By default a Role in the release's namespace; with operator.watchNamespace "*" a ClusterRole.
   helm_template --set operator.enabled=true --show-only templates/operator/rbac.yaml |
-    node "$REPO_ROOT/hack/chart/rbac-equal.mjs" "$REPO_ROOT/operator/deploy/rbac.yaml" || return 1
-  DETAIL[crds]="$(find "$b" -name '*.yaml' | wc -l) CRD file(s) identical to operator/deploy/crds; operator RBAC rules equal to operator/deploy/rbac.yaml"
+    node "$REPO_ROOT/hack/chart/rbac-equal.mjs" "$REPO_ROOT/operator/deploy/rbac.yaml" Role || return 1
+  helm_template --set operator.enabled=true --set 'operator.watchNamespace=*' \
+    --show-only templates/operator/rbac.yaml |
+    node "$REPO_ROOT/hack/chart/rbac-equal.mjs" "$REPO_ROOT/operator/deploy/rbac.yaml" ClusterRole || return 1
+  DETAIL[crds]="$(find "$b" -name '*.yaml' | wc -l) CRD file(s) identical to operator/deploy/crds; operator RBAC rules (Role, and ClusterRole when cluster-wide) equal to operator/deploy/rbac.yaml"
 }
 
 step_skaffold() {

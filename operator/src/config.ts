@@ -20,7 +20,14 @@ const settings = {
   ],
   WATCH_NAMESPACE: [
     z.string().default(''),
-    'Namespace whose ReservationAutoscalers are handled; empty = all namespaces.',
+    'Namespace whose ReservationAutoscalers are handled; empty = all namespaces (see OPERATOR_INSTANCE).',
+  ],
+  OPERATOR_INSTANCE: [
+    z
+      .string()
+      .regex(/^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/, 'a label value')
+      .default(''),
+    "This operator's name in the flashsale.dev/operator label of the objects it owns; empty = LEASE_NAMESPACE.LEASE_NAME.",
   ],
   POD_NAME: [
     z.string().min(1).default(`${hostname()}-${process.pid}`),

@@ -24,6 +24,7 @@ import { RestartingInformer } from './kube/informer.js';
 import { WorkQueue } from './kube/queue.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
+import { acts, defaultInstance, type Ownership } from './ownership.js';
 import { nextPreScaleAt, preScaleFloor, type Sale } from './prescale.js';
 import { planRemediation, type PodView } from './remediation.js';
 import { queryScalar } from './signals/prometheus.js';
@@ -97,8 +98,16 @@ export class Controller {
   private readonly state = new Map<string, KeyState>();
   private readonly readers = new Map<string, BacklogReader>();
   private readonly seen = new Map<string, number>();
+  private readonly ownership: Ownership;
 
   constructor(private readonly o: ControllerOptions) {
+    this.ownership = {
+      instance:
+        o.config.OPERATOR_INSTANCE ||
+        defaultInstance(o.config.LEASE_NAMESPACE, o.config.LEASE_NAME),
+      home: o.config.LEASE_NAMESPACE,
+      watchNamespace: o.config.WATCH_NAMESPACE,
+    };
     this.apps = o.kc.makeApiClient(AppsV1Api);
     this.core = o.kc.makeApiClient(CoreV1Api);
     this.custom = o.kc.makeApiClient(CustomObjectsApi);
@@ -151,7 +160,7 @@ export class Controller {
         this.o.log.child({ key }).error({ err, retryInMs: ms }, 'reconcile failed');
       },
     });
-    for (const obj of this.informer.list()) this.queue.add(keyOf(obj));
+    for (const obj of this.informer.list()) if (this.ours(obj)) this.queue.add(keyOf(obj));
   }
 
   /** Called when leadership is lost: stop acting at once; decisions restart from a clean slate. */
@@ -176,10 +185,20 @@ export class Controller {
    */
   private changed(obj: ReservationAutoscaler): void {
     const key = keyOf(obj);
+    if (!this.ours(obj)) {
+      // Handed to another operator (label changed) or never ours: stop acting on it.
+      if (this.seen.has(key) || this.state.has(key)) this.forget(key);
+      return;
+    }
     const gen = obj.metadata.generation ?? 0;
     if (this.seen.get(key) === gen) return;
     this.seen.set(key, gen);
     this.queue?.add(key);
+  }
+
+  /** Whether this instance acts on `obj` (see ownership.ts): never on another operator's objects. */
+  private ours(obj: ReservationAutoscaler): boolean {
+    return acts(this.ownership, obj.metadata.namespace ?? '', obj.metadata.labels);
   }
 
   private forget(key: string): void {
@@ -214,7 +233,7 @@ export class Controller {
   private async reconcileOnce(key: string): Promise<{ requeueAfterMs?: number }> {
     const [namespace, name] = key.split('/') as [string, string];
     const obj = this.informer.get(name, namespace);
-    if (!obj) {
+    if (!obj || !this.ours(obj)) {
       this.forget(key);
       return {};
     }

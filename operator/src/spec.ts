@@ -120,6 +120,7 @@ export interface ReservationAutoscaler {
   metadata: {
     name?: string;
     namespace?: string;
+    labels?: Record<string, string>;
     generation?: number;
     uid?: string;
     resourceVersion?: string;

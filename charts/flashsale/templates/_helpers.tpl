@@ -135,6 +135,22 @@ A value kept across upgrades: the key of an existing Secret when the release alr
 {{- printf "http://%s:%d" (include "flashsale.componentName" (list . "reservation")) (int .Values.reservation.service.port) }}
 {{- end }}
 
+{{/*
+The namespace the operator watches: operator.watchNamespace, "" = the release's own; "*" = every
+namespace (then it needs a ClusterRole).
+*/}}
+{{- define "flashsale.operatorWatchNamespace" -}}
+{{- default .Release.Namespace .Values.operator.watchNamespace }}
+{{- end }}
+
+{{/*
+The operator's instance name (namespace.name, a label value): the value of the flashsale.dev/operator
+label that hands a ReservationAutoscaler to this operator and no other.
+*/}}
+{{- define "flashsale.operatorInstance" -}}
+{{- printf "%s.%s" .Release.Namespace (include "flashsale.componentName" (list . "operator")) | trunc 63 | trimSuffix "-" | trimSuffix "." }}
+{{- end }}
+
 {{- define "flashsale.prometheusUrl" -}}
 {{- if .Values.prometheus.enabled }}
 {{- printf "http://%s:%d" (include "flashsale.componentName" (list . "prometheus")) (int .Values.prometheus.service.port) }}
