@@ -33,6 +33,10 @@ const settings = {
     z.string().min(1).default(`${hostname()}-${process.pid}`),
     "This instance's identity in the Lease (the Downward API sets it to the pod name).",
   ],
+  POD_UID: [
+    z.string().default(''),
+    "This instance's pod uid (the Downward API's metadata.uid): the Lease is owned by the pod that holds it, so it goes when the operator's pods go; empty = no owner.",
+  ],
   LEASE_NAMESPACE: [dns.default('flashsale'), 'Namespace of the leader-election Lease.'],
   LEASE_NAME: [dns.default('flashsale-operator'), 'Name of the leader-election Lease.'],
   LEASE_DURATION_MS: [

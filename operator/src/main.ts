@@ -47,6 +47,7 @@ export async function start(opts: StartOptions = {}): Promise<Operator> {
     namespace: config.LEASE_NAMESPACE,
     name: config.LEASE_NAME,
     identity: config.POD_NAME,
+    ownerPod: config.POD_UID ? { name: config.POD_NAME, uid: config.POD_UID } : undefined,
     leaseDurationMs: config.LEASE_DURATION_MS,
     renewDeadlineMs: config.LEASE_RENEW_DEADLINE_MS,
     retryPeriodMs: config.LEASE_RETRY_MS,

@@ -1,9 +1,17 @@
 // Two operator processes on the test bed's control plane: one leads and acts, the other waits; kill
 // the leader (SIGKILL, no release) → the other takes over within the lease time; stop it gracefully
-// (SIGTERM, Lease released) → the successor takes over at once.
+// (SIGTERM, Lease released) → the successor takes over at once. Each instance has a Pod object of
+// its name (never scheduled: the test bed has no kubelet) whose uid it is given, as the Downward
+// API gives it in the chart: the holder owns the Lease, which goes with the pods.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { CoordinationV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import {
+  ApiException,
+  CoordinationV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  type KubeConfig,
+} from '@kubernetes/client-node';
 import { freePort } from '@flashsale/testbed';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GROUP, PLURAL, VERSION } from '../src/spec.js';
@@ -36,6 +44,13 @@ const instances: Instance[] = [];
 
 async function launch(id: string): Promise<Instance> {
   const port = await freePort();
+  const pod = await kc.makeApiClient(CoreV1Api).createNamespacedPod({
+    namespace: ns,
+    body: {
+      metadata: { name: id },
+      spec: { containers: [{ name: 'operator', image: 'flashsale/operator:never-run' }] },
+    },
+  });
   const proc = spawn(process.execPath, ['--import', 'tsx', mainTs], {
     cwd: repo,
     env: {
@@ -43,6 +58,7 @@ async function launch(id: string): Promise<Instance> {
       KUBECONFIG: process.env.TESTBED_KUBECONFIG,
       PORT: String(port),
       POD_NAME: id,
+      POD_UID: pod.metadata?.uid ?? '',
       WATCH_NAMESPACE: ns,
       LEASE_NAMESPACE: ns,
       LEASE_DURATION_MS: String(LEASE_MS),
@@ -80,11 +96,13 @@ async function decisions(i: Instance): Promise<number> {
     .reduce((s, l) => s + Number(l.split(' ').pop()), 0);
 }
 
-async function holder(): Promise<string | undefined> {
-  const l = await kc
+const readLease = () =>
+  kc
     .makeApiClient(CoordinationV1Api)
     .readNamespacedLease({ name: 'flashsale-operator', namespace: ns });
-  return l.spec?.holderIdentity ?? undefined;
+
+async function holder(): Promise<string | undefined> {
+  return (await readLease()).spec?.holderIdentity ?? undefined;
 }
 
 const setRps = (rps: number) =>
@@ -101,6 +119,16 @@ beforeAll(async () => {
   kc = adminKc();
   await applyCrd(kc);
   [ns, dropNs] = await namespace(kc, 'op-leader');
+  // Pods are admitted once the controller manager has made the namespace's default ServiceAccount.
+  await waitUntil('the default ServiceAccount', 30_000, async () =>
+    kc
+      .makeApiClient(CoreV1Api)
+      .readNamespacedServiceAccount({ name: 'default', namespace: ns })
+      .then(
+        () => true,
+        () => false,
+      ),
+  );
   await createDeployment(kc, ns, 'reservation', 1);
   await createAutoscaler(
     kc,
@@ -136,6 +164,9 @@ describe('leader election', () => {
     expect(await metric(follower, 'flashsale_operator_is_leader')).toBe(0);
     expect(await decisions(leader)).toBeGreaterThan(0);
     expect(await decisions(follower)).toBe(0);
+    expect((await readLease()).metadata?.ownerReferences?.map((o) => [o.kind, o.name])).toEqual([
+      ['Pod', leader.id],
+    ]);
   });
 
   it('when the leader is killed, then the other takes over within the lease time and acts', async () => {
@@ -143,6 +174,9 @@ describe('leader election', () => {
     leader.proc.kill('SIGKILL');
     await waitUntil('takeover', LEASE_MS * 4, async () => (await holder()) === follower.id);
     const failoverMs = Date.now() - t0;
+    expect((await readLease()).metadata?.ownerReferences?.map((o) => o.name)).toEqual([
+      follower.id,
+    ]);
     // The figure the issue's target is about; the bound is only there so a hang fails the test.
     console.log(`failover after SIGKILL: ${failoverMs} ms (lease ${LEASE_MS} ms, retry 500 ms)`);
     await setRps(2600);
@@ -169,6 +203,23 @@ describe('leader election', () => {
       'op-c scales to 8',
       30_000,
       async () => (await replicasOf(kc, ns, 'reservation')) === 8,
+    );
+  });
+
+  it('when every operator pod is gone, then the garbage collector removes the Lease as well', async () => {
+    for (const i of instances) {
+      if (i.proc.exitCode === null && i.proc.signalCode === null) {
+        i.proc.kill('SIGTERM');
+        await new Promise((r) => i.proc.once('exit', r));
+      }
+    }
+    const core = kc.makeApiClient(CoreV1Api);
+    for (const i of instances) await core.deleteNamespacedPod({ name: i.id, namespace: ns });
+    await waitUntil('the Lease garbage-collected', 60_000, async () =>
+      readLease().then(
+        () => false,
+        (err: unknown) => err instanceof ApiException && err.code === 404,
+      ),
     );
   });
 });

@@ -3,7 +3,9 @@
 // retry period; another candidate takes over only after it has itself watched the Lease stay
 // unchanged for a whole lease duration (local clock, so no clock skew between nodes matters); a
 // leader that could not renew within the renew deadline stops acting before anyone can take over;
-// on shutdown the holder releases the Lease so the successor need not wait.
+// on shutdown the holder releases the Lease so the successor need not wait. The holder makes its own
+// pod the Lease's owner (when it knows its uid): once every operator pod is gone — helm uninstall —
+// the garbage collector removes the Lease too, instead of leaving it behind.
 import {
   ApiException,
   V1MicroTime,
@@ -17,6 +19,8 @@ export interface LeaderElectionOptions {
   namespace: string;
   name: string;
   identity: string;
+  /** The pod this instance runs in: set as the Lease's owner by whoever holds it. */
+  ownerPod?: { name: string; uid: string };
   leaseDurationMs: number;
   renewDeadlineMs: number;
   retryPeriodMs: number;
@@ -36,6 +40,8 @@ export class LeaderElector {
   /** What we saw last of someone else's Lease, and when (local clock). */
   private observed?: { key: string; at: number };
   private tick?: Promise<void>;
+  /** Delay before the next attempt when it differs from the retry period (see tryAcquireOrRenew). */
+  private nextDelayMs?: number;
 
   constructor(private readonly o: LeaderElectionOptions) {}
 
@@ -79,7 +85,11 @@ export class LeaderElector {
   private schedule(ms: number): void {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
-      this.tick = this.tryAcquireOrRenew().finally(() => this.schedule(this.o.retryPeriodMs));
+      this.tick = this.tryAcquireOrRenew().finally(() => {
+        const next = this.nextDelayMs ?? this.o.retryPeriodMs;
+        this.nextDelayMs = undefined;
+        this.schedule(next);
+      });
     }, ms);
   }
 
@@ -115,7 +125,11 @@ export class LeaderElector {
         await this.o.api.createNamespacedLease({
           namespace: this.o.namespace,
           body: {
-            metadata: { name: this.o.name, namespace: this.o.namespace },
+            metadata: {
+              name: this.o.name,
+              namespace: this.o.namespace,
+              ownerReferences: this.ownerReferences(),
+            },
             spec: {
               holderIdentity: this.o.identity,
               leaseDurationSeconds: durationSec,
@@ -137,6 +151,11 @@ export class LeaderElector {
         const ttl = (spec.leaseDurationSeconds ?? durationSec) * 1000;
         if (now - this.observed.at < ttl) {
           this.setLeading(false);
+          // A standby looks again sooner than the holder renews: how late it sees the last renewal
+          // adds to a failover (the lease only counts from then), and it tries again the moment
+          // the lease runs out rather than up to a retry period later.
+          const left = ttl - (now - this.observed.at);
+          this.nextDelayMs = Math.max(50, Math.min(left, this.o.retryPeriodMs / 4));
           return;
         }
       }
@@ -147,6 +166,8 @@ export class LeaderElector {
       if (takingOver) {
         spec.acquireTime = new V1MicroTime(now);
         spec.leaseTransitions = (spec.leaseTransitions ?? 0) + 1;
+        const owners = this.ownerReferences();
+        if (owners) (lease.metadata ??= {}).ownerReferences = owners;
       }
       // replace carries the resourceVersion we read: a concurrent writer makes this a 409.
       await this.o.api.replaceNamespacedLease({
@@ -161,6 +182,11 @@ export class LeaderElector {
       if (this.leading && Date.now() - this.lastRenew > this.o.renewDeadlineMs)
         this.setLeading(false);
     }
+  }
+
+  private ownerReferences() {
+    const p = this.o.ownerPod;
+    return p ? [{ apiVersion: 'v1', kind: 'Pod', name: p.name, uid: p.uid }] : undefined;
   }
 
   private renewed(now: number): void {
