@@ -457,6 +457,8 @@ async function runChecks(kc: KubeConfig): Promise<void> {
           items.find((i) => i.spec?.scaleTargetRef?.name === settings.reservationDeployment) ??
           items[0];
         const s = a?.status ?? {};
+        // Equal dashes before the operator's first decision would prove nothing: wait for one.
+        if (!s.lastReason) throw new Error('the operator has written no status yet');
         const want = `${formatNumber(s.recommendedReplicas)} / ${formatNumber(s.desiredReplicas)} / ${formatNumber(s.currentReplicas)}`;
         const shown = (
           await page.getByTestId('autoscaler-desired').first().textContent({ timeout: 1000 })
