@@ -50,8 +50,8 @@ const env = z
     RESERVATION_PORT: z.coerce.number().int().default(80),
     ADMIN_SECRET_KEY: z.string().default('admin-token'),
     // A small rush: enough for every chart to draw, modest on a shared 2-core machine.
-    LOAD_VUS: z.coerce.number().int().min(1).max(500).default(5),
-    LOAD_SECONDS: z.coerce.number().int().min(5).max(120).default(20),
+    LOAD_VUS: z.coerce.number().int().min(1).max(500).default(2),
+    LOAD_SECONDS: z.coerce.number().int().min(5).max(120).default(15),
     WAIT_SECONDS: z.coerce.number().int().min(10).max(900).default(120),
   })
   .parse(process.env);
@@ -302,7 +302,9 @@ async function runChecks(kc: KubeConfig): Promise<void> {
         (await page.locator(`select option[value="${sale.id}"]`).count()) > 0 ? true : undefined,
       30,
     );
-    await page.getByLabel('Sale', { exact: true }).selectOption(sale.id);
+    // The select's label text includes its options' names, so it is found by its form.
+    const launchForm = page.locator('form[aria-labelledby="launch-title"]');
+    await launchForm.locator('select').selectOption(sale.id);
     await page.getByLabel('Virtual users', { exact: true }).fill(String(settings.LOAD_VUS));
     await page
       .getByLabel('Duration (seconds)', { exact: true })
