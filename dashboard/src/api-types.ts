@@ -50,18 +50,30 @@ export interface AutoscalerCondition {
   message: string;
 }
 
+/** One ReservationAutoscaler as the operator writes it (status fields of its CRD). */
 export interface AutoscalerInfo {
   name: string;
+  /** spec.scaleTargetRef.name: the Deployment it scales. */
   target: string;
   minReplicas: number | null;
   maxReplicas: number | null;
+  /** spec.paused / spec.dryRun: whether its decisions are applied. */
+  mode: 'active' | 'paused' | 'dryRun';
+  /** status.desiredReplicas: what it set (the current count while paused or in dry-run). */
   desiredReplicas: number | null;
+  /** status.recommendedReplicas: what it decided, applied or not. */
+  recommendedReplicas: number | null;
   currentReplicas: number | null;
+  /** Null when the signal was unavailable at the last decision. */
   observedRps: number | null;
   observedBacklog: number | null;
   lastReason: string | null;
   lastMessage: string | null;
+  /** ISO times: status.lastDecisionTime and status.lastScaleTime. */
   lastDecisionAt: string | null;
+  lastScaleAt: string | null;
+  /** The sale-schedule floor in force, e.g. "6 replicas: sale X opens in 40 s". */
+  preScale: string | null;
   conditions: AutoscalerCondition[];
 }
 
@@ -124,7 +136,7 @@ export interface ReplicaPoint {
   t: number;
   desired: number | null;
   ready: number | null;
-  /** The autoscaler's wanted replicas and the reason of its last decision. */
+  /** The autoscaler's decision (status.recommendedReplicas) and the reason of its last decision. */
   autoscalerDesired: number | null;
   reason: string | null;
 }

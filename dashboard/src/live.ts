@@ -188,7 +188,7 @@ export class LiveCollector {
       t: Date.now(),
       desired: dep?.desired ?? null,
       ready: dep?.ready ?? null,
-      autoscalerDesired: scaler?.desiredReplicas ?? null,
+      autoscalerDesired: scaler?.recommendedReplicas ?? null,
       reason: scaler?.lastReason ?? null,
     });
     const keep = this.d.historySize ?? 600;

@@ -160,7 +160,7 @@ function runOf(job: V1Job): LoadTestRun {
 
 /** Load tests as k6 Jobs in the dashboard's namespace. */
 export class K6JobLoadTests implements LoadTests {
-  /** Summaries of finished Jobs do not change: read each pod log once. */
+  /** Summaries of finished Jobs do not change: each pod log is read until it once answers. */
   private readonly summaries = new Map<string, LoadTestRun['summary']>();
 
   constructor(
@@ -191,14 +191,19 @@ export class K6JobLoadTests implements LoadTests {
     const runs = jobs.items.map(runOf).sort((a, b) => b.createdAt.localeCompare(a.createdAt));
     for (const run of runs.slice(0, 5)) {
       if (run.state !== 'succeeded' && run.state !== 'failed') continue;
-      if (!this.summaries.has(run.name))
-        this.summaries.set(run.name, await this.readSummary(run.name));
+      if (!this.summaries.has(run.name)) {
+        const read = await this.readSummary(run.name);
+        // A log that could not be read (yet) is tried again next round; one that was read is kept,
+        // with or without a summary in it.
+        if (read !== undefined) this.summaries.set(run.name, read);
+      }
       run.summary = this.summaries.get(run.name) ?? null;
     }
     return runs.slice(0, 10);
   }
 
-  private async readSummary(job: string): Promise<LoadTestSummary | null> {
+  /** The summary in the Job's pod log; null when the log has none, undefined when unreadable. */
+  private async readSummary(job: string): Promise<LoadTestSummary | null | undefined> {
     try {
       const pods = await this.kube.call(() =>
         this.kube.core.listNamespacedPod({
@@ -207,7 +212,7 @@ export class K6JobLoadTests implements LoadTests {
         }),
       );
       const pod = pods.items[0]?.metadata?.name;
-      if (!pod) return null;
+      if (!pod) return undefined;
       const log = await this.kube.call(() =>
         this.kube.core.readNamespacedPodLog({
           name: pod,
@@ -218,8 +223,9 @@ export class K6JobLoadTests implements LoadTests {
       );
       return parseK6Summary(log);
     } catch {
-      // A log that cannot be read (pod gone, no RBAC for pods/log) leaves the summary unknown.
-      return null;
+      // A log that cannot be read (pod gone, API busy, no RBAC for pods/log) leaves the summary
+      // unknown for this round.
+      return undefined;
     }
   }
 }

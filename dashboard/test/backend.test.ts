@@ -11,9 +11,12 @@ import {
   BatchV1Api,
   CoreV1Api,
   CustomObjectsApi,
+  PatchStrategy,
+  setHeaderOptions,
   type KubeConfig,
 } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AutoscalerStatus } from '../../operator/src/spec.js';
 import type { LiveState, LoadTestRun, Problem, SaleInventory, Traffic } from '../src/api-types.js';
 import { start, type Dashboard } from '../src/main.js';
 import { trafficQueries } from '../src/traffic.js';
@@ -23,6 +26,7 @@ import {
   badTokenKubeconfig,
   blackHole,
   buyInTwoWaves,
+  chartCrd,
   closedPortUrl,
   env,
   http,
@@ -187,31 +191,7 @@ describe('the autoscaler', () => {
     expect(s0.autoscaler).toEqual({ ok: true, data: { installed: false } });
 
     const ext = kc.makeApiClient(ApiextensionsV1Api);
-    await ext.createCustomResourceDefinition({
-      body: {
-        metadata: { name: resource.crd },
-        spec: {
-          group: resource.group,
-          scope: 'Namespaced',
-          names: {
-            plural: resource.plural,
-            singular: 'reservationautoscaler',
-            kind: 'ReservationAutoscaler',
-          },
-          versions: [
-            {
-              name: resource.version,
-              served: true,
-              storage: true,
-              subresources: { status: {} },
-              schema: {
-                openAPIV3Schema: { type: 'object', x_kubernetes_preserve_unknown_fields: true },
-              },
-            },
-          ],
-        },
-      },
-    });
+    await ext.createCustomResourceDefinition({ body: chartCrd(resource) });
     const custom = kc.makeApiClient(CustomObjectsApi);
     const ref = {
       group: resource.group,
@@ -232,41 +212,64 @@ describe('the autoscaler', () => {
         spec: { scaleTargetRef: { name: 'reservation' }, minReplicas: 2, maxReplicas: 20 },
       },
     });
-    await custom.patchNamespacedCustomObjectStatus({
-      ...ref,
-      name: 'reservation',
-      body: [
+    // The status as the operator's controller writes it: a merge patch of the status subresource.
+    const status: AutoscalerStatus = {
+      observedGeneration: 1,
+      currentReplicas: 2,
+      desiredReplicas: 6,
+      recommendedReplicas: 6,
+      observedRps: 1234.5,
+      observedBacklog: 800,
+      lastReason: 'ScaledUp',
+      lastMessage: 'ScaledUp: 2 -> 6; rps 1234.5 (200/replica)',
+      lastDecisionTime: '2026-11-22T08:00:00.000Z',
+      lastScaleTime: '2026-11-22T08:00:00.000Z',
+      preScale: null,
+      conditions: [
         {
-          op: 'add',
-          path: '/status',
-          value: {
-            desiredReplicas: 6,
-            currentReplicas: 2,
-            observedRps: 1234.5,
-            observedBacklog: 800,
-            lastReason: 'ScaledUp',
-            lastMessage: 'rps 1234.5 over 200 per replica',
-            conditions: [{ type: 'MetricsAvailable', status: 'True', reason: 'Ok', message: '' }],
-          },
+          type: 'MetricsAvailable',
+          status: 'True',
+          reason: 'SignalsRead',
+          message: 'rps and backlog read',
+          lastTransitionTime: '2026-11-22T08:00:00.000Z',
+          observedGeneration: 1,
         },
       ],
-    });
+    };
+    await custom.patchNamespacedCustomObjectStatus(
+      { ...ref, name: 'reservation', body: { status } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
     const shown = await waitFor('the autoscaler status', async () => {
       const s = await state();
       return s.autoscaler.ok && s.autoscaler.data.installed && s.autoscaler.data.items.length
         ? { scaler: s.autoscaler.data.items[0]!, replicas: s.replicas }
         : undefined;
     });
-    expect(shown.scaler).toMatchObject({
+    expect(shown.scaler).toEqual({
       name: 'reservation',
       target: 'reservation',
       minReplicas: 2,
       maxReplicas: 20,
+      mode: 'active',
       desiredReplicas: 6,
+      recommendedReplicas: 6,
       currentReplicas: 2,
       observedRps: 1234.5,
       observedBacklog: 800,
       lastReason: 'ScaledUp',
+      lastMessage: 'ScaledUp: 2 -> 6; rps 1234.5 (200/replica)',
+      lastDecisionAt: '2026-11-22T08:00:00.000Z',
+      lastScaleAt: '2026-11-22T08:00:00.000Z',
+      preScale: null,
+      conditions: [
+        {
+          type: 'MetricsAvailable',
+          status: 'True',
+          reason: 'SignalsRead',
+          message: 'rps and backlog read',
+        },
+      ],
     });
     const latest = await waitFor('a replicas sample with the decision', async () => {
       const r = (await state()).replicas.at(-1);

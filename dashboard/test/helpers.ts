@@ -2,11 +2,18 @@
 // namespace of its own on the test bed's control plane, Prometheus scraping the service, and small
 // clients (JSON, SSE) for the dashboard.
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { AppsV1Api, CoreV1Api, KubeConfig, type V1Deployment } from '@kubernetes/client-node';
+import {
+  AppsV1Api,
+  CoreV1Api,
+  KubeConfig,
+  loadAllYaml,
+  type V1CustomResourceDefinition,
+  type V1Deployment,
+} from '@kubernetes/client-node';
 import { migrate, start as startReservation, type Service } from '@flashsale/reservation';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
@@ -330,6 +337,25 @@ export const TEST_AUTOSCALER = (id: string) => ({
   plural: 'reservationautoscalers',
   crd: `reservationautoscalers.t${id}.flashsale.dev`,
 });
+
+/**
+ * The chart's own ReservationAutoscaler CRD (charts/flashsale/crds), moved to the test's group so
+ * runs do not share it. Its structural schema makes the API server prune any field it does not
+ * declare: a status written with a guessed name would not reach the dashboard.
+ */
+export function chartCrd(resource: ReturnType<typeof TEST_AUTOSCALER>): V1CustomResourceDefinition {
+  const file = new URL(
+    '../../charts/flashsale/crds/reservationautoscalers.flashsale.dev.yaml',
+    import.meta.url,
+  );
+  const [crd] = loadAllYaml(readFileSync(file, 'utf8')) as V1CustomResourceDefinition[];
+  if (!crd) throw new Error(`no CRD in ${file.pathname}`);
+  return {
+    ...crd,
+    metadata: { name: resource.crd },
+    spec: { ...crd.spec, group: resource.group },
+  };
+}
 
 /**
  * Reservations in two waves with a scrape between them. A counter is born at its first increment,

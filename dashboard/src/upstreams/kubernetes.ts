@@ -3,7 +3,6 @@
 // that refuses (401/403) or is down becomes an UpstreamError, never a crash.
 import {
   ApiException,
-  ApiextensionsV1Api,
   AppsV1Api,
   BatchV1Api,
   CoreV1Api,
@@ -26,7 +25,6 @@ export const AUTOSCALER = {
   group: 'flashsale.dev',
   version: 'v1alpha1',
   plural: 'reservationautoscalers',
-  crd: 'reservationautoscalers.flashsale.dev',
 } as const;
 
 /** The custom resource the operator serves (tests use a group of their own). */
@@ -34,7 +32,6 @@ export interface AutoscalerResource {
   group: string;
   version: string;
   plural: string;
-  crd: string;
 }
 
 /** Where the client configuration comes from. */
@@ -67,16 +64,20 @@ function kubeError(err: unknown): UpstreamError {
 
 const num = z.number().nullable().catch(null);
 const str = z.string().nullable().catch(null);
-// The operator's status, read leniently: a field the operator does not write shows as unknown.
+const bool = z.boolean().nullable().catch(null);
+// The operator's object as it writes it: the field names are those of the CRD
+// (charts/flashsale/crds/) and of the operator's AutoscalerStatus (operator/src/spec.ts), which the
+// unit test holds this reader to. Each field is read on its own, so one of the wrong type (an older
+// operator, a hand-edited status) shows as unknown instead of hiding the rest.
 const autoscalerObject = z.object({
   metadata: z.object({ name: z.string() }),
   spec: z
     .object({
       scaleTargetRef: z.object({ name: z.string() }).partial().optional().catch(undefined),
-      targetRef: z.object({ name: z.string() }).partial().optional().catch(undefined),
-      target: z.unknown().optional(),
       minReplicas: num.optional(),
       maxReplicas: num.optional(),
+      paused: bool.optional(),
+      dryRun: bool.optional(),
     })
     .partial()
     .catch({}),
@@ -86,12 +87,12 @@ const autoscalerObject = z.object({
       recommendedReplicas: num.optional(),
       currentReplicas: num.optional(),
       observedRps: num.optional(),
-      observedRPS: num.optional(),
       observedBacklog: num.optional(),
       lastReason: str.optional(),
       lastMessage: str.optional(),
       lastDecisionTime: str.optional(),
       lastScaleTime: str.optional(),
+      preScale: str.optional(),
       conditions: z
         .array(
           z.object({
@@ -107,29 +108,30 @@ const autoscalerObject = z.object({
     .catch({}),
 });
 
-/** The parts of a ReservationAutoscaler the page shows. */
+/**
+ * The parts of a ReservationAutoscaler the page shows. `desiredReplicas` is what the operator set
+ * (the current count while paused or in dry-run); `recommendedReplicas` is what it decided.
+ */
 export function toAutoscalerInfo(obj: unknown): AutoscalerInfo | null {
   const p = autoscalerObject.safeParse(obj);
   if (!p.success) return null;
   const { metadata, spec, status } = p.data;
-  const targetName =
-    spec.scaleTargetRef?.name ??
-    spec.targetRef?.name ??
-    (typeof spec.target === 'string'
-      ? spec.target
-      : ((spec.target as { name?: string } | undefined)?.name ?? ''));
   return {
     name: metadata.name,
-    target: targetName ?? '',
+    target: spec.scaleTargetRef?.name ?? '',
     minReplicas: spec.minReplicas ?? null,
     maxReplicas: spec.maxReplicas ?? null,
-    desiredReplicas: status.desiredReplicas ?? status.recommendedReplicas ?? null,
+    mode: spec.paused ? 'paused' : spec.dryRun ? 'dryRun' : 'active',
+    desiredReplicas: status.desiredReplicas ?? null,
+    recommendedReplicas: status.recommendedReplicas ?? null,
     currentReplicas: status.currentReplicas ?? null,
-    observedRps: status.observedRps ?? status.observedRPS ?? null,
+    observedRps: status.observedRps ?? null,
     observedBacklog: status.observedBacklog ?? null,
     lastReason: status.lastReason ?? null,
     lastMessage: status.lastMessage ?? null,
-    lastDecisionAt: status.lastDecisionTime ?? status.lastScaleTime ?? null,
+    lastDecisionAt: status.lastDecisionTime ?? null,
+    lastScaleAt: status.lastScaleTime ?? null,
+    preScale: status.preScale ?? null,
     conditions: status.conditions ?? [],
   };
 }
@@ -179,7 +181,6 @@ export class Kube {
   readonly core: CoreV1Api;
   readonly batch: BatchV1Api;
   private readonly custom: CustomObjectsApi;
-  private readonly ext: ApiextensionsV1Api;
 
   constructor(
     readonly kc: KubeConfig,
@@ -191,7 +192,6 @@ export class Kube {
     this.core = kc.makeApiClient(CoreV1Api);
     this.batch = kc.makeApiClient(BatchV1Api);
     this.custom = kc.makeApiClient(CustomObjectsApi);
-    this.ext = kc.makeApiClient(ApiextensionsV1Api);
   }
 
   /** Runs one API call with the time bound and the error mapping. */
@@ -234,7 +234,11 @@ export class Kube {
       .slice(0, limit);
   }
 
-  /** The operator's autoscalers; "not installed" when the CRD does not exist. */
+  /**
+   * The operator's autoscalers; "not installed" when the CRD does not exist. Told from the list in
+   * this namespace alone (no cluster-wide read, so no ClusterRole whose name two releases would
+   * share): the Role allows the list, and the API server answers 404 for a type it does not serve.
+   */
   async autoscalers(): Promise<AutoscalerView> {
     try {
       const list = await this.call(() =>
@@ -250,19 +254,7 @@ export class Kube {
         .filter((a): a is AutoscalerInfo => a !== null);
       return { installed: true, items };
     } catch (err) {
-      // The API answers 404 for a resource type it does not know: the operator is not installed.
       if (err instanceof UpstreamError && err.status === 404) return { installed: false };
-      throw err;
-    }
-  }
-
-  /** Whether the operator's CRD exists (cluster-scoped read; used by tests and diagnostics). */
-  async crdInstalled(): Promise<boolean> {
-    try {
-      await this.call(() => this.ext.readCustomResourceDefinition({ name: this.resource.crd }));
-      return true;
-    } catch (err) {
-      if (err instanceof UpstreamError && err.status === 404) return false;
       throw err;
     }
   }

@@ -1,5 +1,5 @@
 import type { AutoscalerView, Health, LiveState, Section } from '../../../src/api-types.js';
-import { formatAge, formatNumber, formatRate } from '../format.js';
+import { formatAge, formatClock, formatNumber, formatRate } from '../format.js';
 
 const WORD: Record<Health['state'], string> = { up: 'up', down: 'down', unknown: 'unknown' };
 
@@ -141,11 +141,13 @@ export function Autoscaler({ section }: { section: Section<AutoscalerView> | und
         <SectionError s={section} />
       ) : !section.data.installed ? (
         <p className="state state-empty" data-testid="autoscaler-not-installed">
-          Not installed: the ReservationAutoscaler resource does not exist in this cluster.
+          Not installed: this cluster has no ReservationAutoscaler resource (the operator&apos;s
+          CRD), so nothing scales the reservation Deployment.
         </p>
       ) : section.data.items.length === 0 ? (
-        <p className="state state-empty">
-          Installed, but no ReservationAutoscaler in this namespace.
+        <p className="state state-empty" data-testid="autoscaler-none">
+          Not installed here: no ReservationAutoscaler in this namespace, so nothing scales the
+          reservation Deployment.
         </p>
       ) : (
         section.data.items.map((a) => (
@@ -162,24 +164,45 @@ export function Autoscaler({ section }: { section: Section<AutoscalerView> | und
                 </dd>
               </div>
               <div>
-                <dt>desired / current</dt>
+                <dt>decided / set / current</dt>
                 <dd data-testid="autoscaler-desired">
-                  {formatNumber(a.desiredReplicas)} / {formatNumber(a.currentReplicas)}
+                  {formatNumber(a.recommendedReplicas)} / {formatNumber(a.desiredReplicas)} /{' '}
+                  {formatNumber(a.currentReplicas)}
                 </dd>
               </div>
               <div>
                 <dt>observed RPS</dt>
-                <dd>{formatRate(a.observedRps)}</dd>
+                <dd>{a.observedRps === null ? 'unavailable' : formatRate(a.observedRps)}</dd>
               </div>
               <div>
                 <dt>observed backlog</dt>
-                <dd>{formatNumber(a.observedBacklog)}</dd>
+                <dd>
+                  {a.observedBacklog === null ? 'unavailable' : formatNumber(a.observedBacklog)}
+                </dd>
               </div>
               <div>
                 <dt>last decision</dt>
-                <dd data-testid="autoscaler-reason">{a.lastReason ?? '—'}</dd>
+                <dd data-testid="autoscaler-reason">
+                  {a.lastReason ?? '—'}
+                  {a.lastDecisionAt ? ` at ${formatClock(Date.parse(a.lastDecisionAt))}` : ''}
+                </dd>
               </div>
+              <div>
+                <dt>last scaled</dt>
+                <dd>{a.lastScaleAt ? formatClock(Date.parse(a.lastScaleAt)) : 'not yet'}</dd>
+              </div>
+              {a.mode !== 'active' ? (
+                <div>
+                  <dt>mode</dt>
+                  <dd data-testid="autoscaler-mode">
+                    {a.mode === 'paused'
+                      ? 'paused: decides, changes nothing'
+                      : 'dry run: decides, changes nothing'}
+                  </dd>
+                </div>
+              ) : null}
             </dl>
+            {a.preScale ? <p className="muted">Pre-scale: {a.preScale}</p> : null}
             {a.lastMessage ? <p className="muted">{a.lastMessage}</p> : null}
             {a.conditions.length ? (
               <ul className="conditions" aria-label="Conditions">
