@@ -21,11 +21,14 @@ ALL_STEPS=(lint typecheck dockerfiles-check chart-test test-unit autoscale-sim c
 # The steps that need the host cluster: it is brought up once before the first of them and shared
 # (each of their own "down" switches is turned off), and removed after the last one if this run
 # brought it up.
-# dashboard-e2e and operator-e2e install the system (`make up`) into namespace flashsale when it is
-# not there, and share it; cluster-down removes it with the cluster.
+# dashboard-e2e installs the system (`make up`) into namespace flashsale and removes it again;
+# operator-e2e installs its own release (its e2e values) into namespace op-e2e, which cluster-down
+# removes with the cluster.
 CLUSTER_STEPS=" cluster-smoke netpol-smoke e2e dashboard-e2e operator-e2e "
 read -r -a STEPS <<<"${TEST_STEPS:-${ALL_STEPS[*]}}"
 export SMOKE_DOWN=0 NETPOL_SMOKE_DOWN=0 E2E_CLUSTER_DOWN=0
+# Settings of one step only (E2E_NAMESPACE means another namespace to make e2e).
+declare -A STEP_ENV=([operator-e2e]="E2E_NAMESPACE=op-e2e")
 
 mkdir -p reports
 STEPS_FILE=reports/steps.json
@@ -47,7 +50,9 @@ run_step() {
   local step=$1 t0 rc
   t0=$(date +%s)
   log test "▶ make $step"
-  make --no-print-directory "$step"
+  local -a step_env
+  read -r -a step_env <<<"${STEP_ENV[$step]:-}"
+  env "${step_env[@]}" make --no-print-directory "$step"
   rc=$?
   record "$step" "$rc" "$(($(date +%s) - t0))"
   if ((rc == 0)); then

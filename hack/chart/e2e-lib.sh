@@ -17,7 +17,7 @@ check() {
 write_report() {
   local file=$1 secs=$2 f args=()
   for f in podsReady restrictedNamespace networkPolicyEnforced helmTest upgradeKeptData \
-    uninstallLeftOnlyPvcs portForward lint templates badValues; do
+    uninstallLeftOnlyPvcs portForward lint templates badValues crdUpgrade; do
     args+=(--argjson "$f" "${CHECK[$f]:-false}" --arg "${f}Detail" "${CHECK_INFO[$f]:-not run}")
   done
   mkdir -p "$(dirname "$file")"
@@ -25,14 +25,14 @@ write_report() {
     {cluster: $cluster, namespace: $ns, podsReady: $podsReady, restrictedNamespace: $restrictedNamespace,
      networkPolicyEnforced: $networkPolicyEnforced, helmTest: $helmTest, upgradeKeptData: $upgradeKeptData,
      uninstallLeftOnlyPvcs: $uninstallLeftOnlyPvcs, portForward: $portForward, lint: $lint,
-     templates: $templates, badValues: $badValues, seconds: $seconds,
+     templates: $templates, badValues: $badValues, crdUpgrade: $crdUpgrade, seconds: $seconds,
      details: {podsReady: $podsReadyDetail, restrictedNamespace: $restrictedNamespaceDetail,
        networkPolicyEnforced: $networkPolicyEnforcedDetail, helmTest: $helmTestDetail,
        upgradeKeptData: $upgradeKeptDataDetail, uninstallLeftOnlyPvcs: $uninstallLeftOnlyPvcsDetail,
        portForward: $portForwardDetail, lint: $lintDetail, templates: $templatesDetail,
-       badValues: $badValuesDetail}}
+       badValues: $badValuesDetail, crdUpgrade: $crdUpgradeDetail}}
     | .ok = ([.podsReady, .restrictedNamespace, .networkPolicyEnforced, .helmTest, .upgradeKeptData,
-              .uninstallLeftOnlyPvcs, .portForward, .lint, .templates, .badValues] | all)' >"$file"
+              .uninstallLeftOnlyPvcs, .portForward, .lint, .templates, .badValues, .crdUpgrade] | all)' >"$file"
   merge_load_reports "$file"
 }
 

@@ -5,12 +5,14 @@
 #   1 static: helm lint, every ci/*-values.yaml rendering validated (kubeconform), the bad-values table
 #   2 the cluster: brought up when it is not (hack/cluster/up.sh, under the shared lock)
 #   3 make up into namespace $E2E_NAMESPACE (enforcing the restricted Pod Security level): all pods Ready
-#   4 the namespace refuses a privileged pod; helm test; make dashboard's forward answers
+#   4 the namespace refuses a privileged pod; helm test; make dashboard's forward answers; the CRD
+#     upgrade step users run (make crd-upgrade: Helm never upgrades crds/) keeps the autoscalers readable
 #   5 an event created, helm upgrade with a changed value: Secrets unchanged, the event still there,
 #     also after the Postgres pod is deleted (the data is on its volume)
 #   6 NetworkPolicies: a pod without the reservation labels cannot reach Postgres, Redis or NATS; a
 #     pod with them can
-#   7 helm uninstall leaves only the PersistentVolumeClaims
+#   7 helm uninstall leaves only the PersistentVolumeClaims (the operator's Lease, owned by its pods,
+#     is garbage-collected after them: the check waits up to 60 s for that)
 #   8 (before 7) load and chaos inside the cluster, short profiles (k8s-tests/cluster.mk e2e-load):
 #     a k6 Job of 2 pods passing its thresholds, then pods deleted/evicted and the release upgraded
 #     under load with I1-I6 held; their figures land in the report as `k6` and `chaos`
@@ -118,6 +120,16 @@ port_forward() {
   fi
 }
 
+crd_upgrade() {
+  local out
+  if out=$("$REPO_ROOT/operator/tools/crd-upgrade.sh" 2>"$TMP/crd-upgrade.log"); then
+    check crdUpgrade true "$(jq -r '.detail // .' <<<"$out" 2>/dev/null || echo "$out")"
+  else
+    cat "$TMP/crd-upgrade.log" >&2
+    check crdUpgrade false "$(jq -r '.detail // .' <<<"$out" 2>/dev/null || echo "make crd-upgrade failed (log above)")"
+  fi
+}
+
 upgrade_keeps_data() {
   local token event id sum_before sum_after got
   token=$(secret_value "$RELEASE-admin" admin-token)
@@ -189,7 +201,12 @@ uninstall_leaves_pvcs() {
   local left others pvcs
   "$HELM" uninstall "$RELEASE" -n "$E2E_NAMESPACE" --wait --timeout 180s >/dev/null
   kn wait --for=delete pod -l "app.kubernetes.io/instance=$RELEASE" --timeout=120s >/dev/null 2>&1 || true
-  left=$(leftovers)
+  # What the release's pods owned (the operator's Lease) goes by garbage collection, just after them.
+  for _ in $(seq 30); do
+    left=$(leftovers)
+    grep -qv '^PersistentVolumeClaim/' <<<"$left" || break
+    sleep 2
+  done
   pvcs=$(grep -c '^PersistentVolumeClaim/' <<<"$left" || true)
   others=$(grep -v '^PersistentVolumeClaim/' <<<"$left" | paste -sd' ' || true)
   if [[ -z $others && $pvcs -gt 0 ]]; then
@@ -207,6 +224,7 @@ main() {
   ready_and_restricted
   helm_test
   port_forward
+  crd_upgrade
   upgrade_keeps_data
   network_policies
   in_cluster_load
