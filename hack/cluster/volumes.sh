@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # hack/cluster/volumes.sh: PersistentVolumes for the chart's claims on the host cluster, which has
 # no storage provisioner: one folder per claim under $CLUSTER_DIR/volumes/<namespace>/<claim>, and
-# a PersistentVolume bound in advance to that claim (manifests/host-volume.yaml).
+# a PersistentVolume and the claim, bound to each other before the chart's StatefulSets start
+# (manifests/host-volume.yaml).
 #   hack/cluster/volumes.sh ensure NAMESPACE CLAIM...   create what is missing (idempotent)
 #   hack/cluster/volumes.sh delete NAMESPACE            the namespace's volumes and their folders
-# Only volumes labelled with the namespace are touched; claims must be deleted first.
+# Only volumes labelled with the namespace are touched; claims must be deleted first (deleting the
+# namespace does it).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -22,6 +24,10 @@ ensure() {
     sed -e "s#@NAME@#$(pv_name "$ns" "$claim")#g" -e "s#@NAMESPACE@#$ns#g" -e "s#@CLAIM@#$claim#g" \
       -e "s#@PATH@#$dir#g" "$REPO_ROOT/hack/cluster/manifests/host-volume.yaml" |
       kubectl_ apply -f - >/dev/null
+  done
+  for claim in "$@"; do
+    kubectl_ -n "$ns" wait --for=jsonpath='{.status.phase}'=Bound "pvc/$claim" --timeout=60s >/dev/null ||
+      die "claim $ns/$claim not bound to its volume within 60s"
   done
   log volumes "$ns: $# volumes ready ($*)"
 }
