@@ -2,7 +2,7 @@
 # hack/cluster/volumes.sh: PersistentVolumes for the chart's claims on the host cluster, which has
 # no storage provisioner: one folder per claim under $CLUSTER_DIR/volumes/<namespace>/<claim>, and
 # a PersistentVolume and the claim, bound to each other before the chart's StatefulSets start
-# (manifests/host-volume.yaml).
+# (manifests/host-volume.yaml, manifests/host-claim.yaml).
 #   hack/cluster/volumes.sh ensure NAMESPACE CLAIM...   create what is missing (idempotent)
 #   hack/cluster/volumes.sh delete NAMESPACE            the namespace's volumes and their folders
 # Only volumes labelled with the namespace are touched; claims must be deleted first (deleting the
@@ -24,6 +24,10 @@ ensure() {
     sed -e "s#@NAME@#$(pv_name "$ns" "$claim")#g" -e "s#@NAMESPACE@#$ns#g" -e "s#@CLAIM@#$claim#g" \
       -e "s#@PATH@#$dir#g" "$REPO_ROOT/hack/cluster/manifests/host-volume.yaml" |
       kubectl_ apply -f - >/dev/null
+    if ! kubectl_ -n "$ns" get pvc "$claim" >/dev/null 2>&1; then
+      sed -e "s#@NAME@#$(pv_name "$ns" "$claim")#g" -e "s#@NAMESPACE@#$ns#g" -e "s#@CLAIM@#$claim#g" \
+        "$REPO_ROOT/hack/cluster/manifests/host-claim.yaml" | kubectl_ create -f - >/dev/null
+    fi
   done
   for claim in "$@"; do
     kubectl_ -n "$ns" wait --for=jsonpath='{.status.phase}'=Bound "pvc/$claim" --timeout=60s >/dev/null ||
