@@ -16,14 +16,18 @@ const REPORT_CHECKS = {
   e2e: ['reports/e2e-cluster.json', (r) => r.ok === true],
   'dashboard-e2e': [
     'reports/dashboard-e2e.json',
-    (r) => Array.isArray(r.checks) && r.checks.length > 0 && r.checks.every((c) => c.passed === true),
+    (r) =>
+      Array.isArray(r.checks) && r.checks.length > 0 && r.checks.every((c) => c.passed === true),
   ],
   'operator-e2e': [
     'reports/operator-e2e.json',
     (r) =>
-      ['scaleUpDecisionSeconds', 'preScaleLeadSeconds', 'remediationSeconds', 'failoverSeconds'].every(
-        (k) => typeof r[k] === 'number',
-      ) && r.heldDuringMetricsOutage === true,
+      [
+        'scaleUpDecisionSeconds',
+        'preScaleLeadSeconds',
+        'remediationSeconds',
+        'failoverSeconds',
+      ].every((k) => typeof r[k] === 'number') && r.heldDuringMetricsOutage === true,
   ],
   'kind-e2e': ['reports/kind-e2e.json', (r) => r.ok === true],
 };
