@@ -83,6 +83,11 @@ export interface ControllerOptions {
   config: Config;
   log: Logger;
   metrics: Metrics;
+  /**
+   * Checked right before every write that acts (scale, pod delete): false once this instance's
+   * leadership has lapsed, e.g. it was frozen past its renew deadline. Default: always.
+   */
+  mayAct?: () => boolean;
 }
 
 const keyOf = (o: ReservationAutoscaler) => `${o.metadata.namespace}/${o.metadata.name}`;
@@ -199,6 +204,11 @@ export class Controller {
   /** Whether this instance acts on `obj` (see ownership.ts): never on another operator's objects. */
   private ours(obj: ReservationAutoscaler): boolean {
     return acts(this.ownership, obj.metadata.namespace ?? '', obj.metadata.labels);
+  }
+
+  private assertMayAct(): void {
+    if (this.o.mayAct && !this.o.mayAct())
+      throw new Error('leadership lapsed (no Lease renewal within the renew deadline): not acting');
   }
 
   private forget(key: string): void {
@@ -336,6 +346,7 @@ export class Controller {
 
     let scaledAt: string | undefined;
     if (d.apply) {
+      this.assertMayAct();
       await this.apps.patchNamespacedDeploymentScale(
         { name: spec.scaleTargetRef.name, namespace, body: { spec: { replicas: d.replicas } } },
         MERGE,
@@ -497,6 +508,7 @@ export class Controller {
     }
     for (const r of plan.restart) {
       const pod = pods.items.find((p) => p.metadata?.name === r.name);
+      this.assertMayAct();
       try {
         await this.core.deleteNamespacedPod({
           name: r.name,

@@ -39,7 +39,14 @@ export async function start(opts: StartOptions = {}): Promise<Operator> {
   const log = opts.log ?? createLogger(config.LOG_LEVEL);
   const metrics = createMetrics();
   const kc = opts.kc ?? kubeConfig(config);
-  const controller = new Controller({ kc, config, log, metrics });
+  const controller = new Controller({
+    kc,
+    config,
+    log,
+    metrics,
+    // The elector is made below; the controller asks it right before each action.
+    mayAct: () => elector.isLeader(),
+  });
   let stopping = false;
 
   const elector = new LeaderElector({

@@ -1,8 +1,9 @@
 // Leader election on a coordination.k8s.io/v1 Lease, written here because @kubernetes/client-node
 // ships none (see docs/adr/0019). The rules follow client-go's leaderelection: the holder renews every
-// retry period; another candidate takes over only after it has itself watched the Lease stay
-// unchanged for a whole lease duration (local clock, so no clock skew between nodes matters); a
-// leader that could not renew within the renew deadline stops acting before anyone can take over;
+// retry period; a leader that has not renewed within the renew deadline stops acting; another
+// candidate takes over when the Lease's renewTime is a lease duration old — but never sooner than a
+// renew deadline after it itself saw that renewal, nor later than a lease duration after (client-go's
+// rule), so clock skew can only cost time, never give two leaders (see docs/adr/0019);
 // on shutdown the holder releases the Lease so the successor need not wait. The holder makes its own
 // pod the Lease's owner (when it knows its uid): once every operator pod is gone — helm uninstall —
 // the garbage collector removes the Lease too, instead of leaving it behind.
@@ -45,8 +46,12 @@ export class LeaderElector {
 
   constructor(private readonly o: LeaderElectionOptions) {}
 
+  /**
+   * Leading, and renewed within the renew deadline: a leader that was frozen or cut off past its
+   * deadline stops acting at once, even before its next renewal attempt says so.
+   */
   isLeader(): boolean {
-    return this.leading;
+    return this.leading && Date.now() - this.lastRenew < this.o.renewDeadlineMs;
   }
 
   start(): void {
@@ -145,17 +150,21 @@ export class LeaderElector {
       const spec = (lease.spec ??= {});
       const holder = spec.holderIdentity ?? '';
       if (holder !== this.o.identity && holder !== '') {
-        // Someone else holds it: it expires only after we have seen it unchanged for its duration.
+        // Someone else holds it: see takeoverAt for when it counts as expired.
         const key = `${holder}|${String(spec.renewTime)}|${lease.metadata?.resourceVersion}`;
         if (this.observed?.key !== key) this.observed = { key, at: now };
         const ttl = (spec.leaseDurationSeconds ?? durationSec) * 1000;
-        if (now - this.observed.at < ttl) {
+        const at = takeoverAt({
+          observedAt: this.observed.at,
+          renewTime: spec.renewTime ? new Date(spec.renewTime).getTime() : undefined,
+          leaseDurationMs: ttl,
+          renewDeadlineMs: Math.min(this.o.renewDeadlineMs, ttl),
+        });
+        if (now < at) {
           this.setLeading(false);
-          // A standby looks again sooner than the holder renews: how late it sees the last renewal
-          // adds to a failover (the lease only counts from then), and it tries again the moment
-          // the lease runs out rather than up to a retry period later.
-          const left = ttl - (now - this.observed.at);
-          this.nextDelayMs = Math.max(50, Math.min(left, this.o.retryPeriodMs / 4));
+          // A standby looks again sooner than the holder renews (a renewal it sees late moves the
+          // floor of takeoverAt), and tries again the moment the lease runs out.
+          this.nextDelayMs = Math.max(50, Math.min(at - now, this.o.retryPeriodMs / 4));
           return;
         }
       }
@@ -194,4 +203,28 @@ export class LeaderElector {
     this.observed = undefined;
     this.setLeading(true);
   }
+}
+
+/**
+ * When a standby may take over someone else's Lease (local clock, ms).
+ *
+ * - Normally `renewTime + leaseDuration`: the lease as the holder wrote it, so a crashed leader is
+ *   replaced within one lease duration of its last renewal.
+ * - Never before `observedAt + renewDeadline`: the holder stamps renewTime before its write and
+ *   stops acting a renew deadline after that stamp (isLeader), and we saw the write after it
+ *   happened, so whatever the holder's clock says, it has stopped acting by then.
+ * - Never after `observedAt + leaseDuration`: client-go's rule, which needs no clock at all.
+ *
+ * The clocks only move the answer inside that interval; they can make a takeover later, not unsafe.
+ */
+export function takeoverAt(o: {
+  observedAt: number;
+  renewTime: number | undefined;
+  leaseDurationMs: number;
+  renewDeadlineMs: number;
+}): number {
+  const latest = o.observedAt + o.leaseDurationMs;
+  if (o.renewTime === undefined || !Number.isFinite(o.renewTime)) return latest;
+  const earliest = o.observedAt + o.renewDeadlineMs;
+  return Math.min(latest, Math.max(earliest, o.renewTime + o.leaseDurationMs));
 }
