@@ -43,6 +43,7 @@ const PROFILES = {
   },
 } as const;
 const ADMIN_TOKEN = 'bench-admin-token';
+const SCENARIOS = ['flashBurst', 'soldOut', 'openSale', 'openSaleFixed', 'bigSale'] as const;
 type System = 'reservation' | 'ceiling' | 'baseline';
 
 interface Figures {
@@ -365,9 +366,19 @@ async function main(): Promise<void> {
   const p = PROFILES[profileName];
   if (!p) throw new Error(`BENCH_PROFILE must be short or full, not ${profileName}`);
   const procs = Number(process.env.BENCH_PROCESSES ?? 2);
+  const stepSec = Number(process.env.BENCH_STEP_SEC ?? p.stepSec);
+  if (!Number.isInteger(stepSec) || stepSec <= 0)
+    throw new Error(`BENCH_STEP_SEC must be a positive integer, not ${process.env.BENCH_STEP_SEC}`);
   const systems = (process.env.BENCH_SYSTEMS ?? 'reservation,ceiling,baseline').split(
     ',',
   ) as System[];
+  // BENCH_SCENARIOS=openSaleFixed,... runs a subset (e.g. to profile one load shape).
+  const scenarios = new Set(
+    (process.env.BENCH_SCENARIOS ?? SCENARIOS.join(',')).split(',').filter(Boolean),
+  );
+  for (const x of scenarios)
+    if (!(SCENARIOS as readonly string[]).includes(x))
+      throw new Error(`BENCH_SCENARIOS: unknown scenario ${x} (known: ${SCENARIOS.join(', ')})`);
   const started = Date.now();
   log(
     `profile ${profileName}, ${procs} processes per system, systems ${systems.join(', ')}, load avg ${loadavg()
@@ -468,9 +479,10 @@ async function main(): Promise<void> {
     );
 
     // (1) flash burst: 10,000 users, one click each, 20 tickets.
-    results.flashBurst = {};
     for (const s of systems) {
+      if (!scenarios.has('flashBurst') && !scenarios.has('soldOut')) break;
       const id = await createEvent(ctx, s, 20);
+      results.flashBurst ??= {};
       results.flashBurst[s] = await scenario(
         ctx,
         s,
@@ -480,53 +492,52 @@ async function main(): Promise<void> {
         s === 'ceiling' ? undefined : 20,
       );
       // (3) sold-out storm: everyone after the sale sold out.
+      if (!scenarios.has('soldOut')) continue;
       results.soldOut ??= {};
       results.soldOut[s] = await scenario(
         ctx,
         s,
         'sold-out',
-        { MODE: 'rate', RATE: '1000', DURATION: `${p.stepSec}s` },
+        { MODE: 'rate', RATE: '1000', DURATION: `${stepSec}s` },
         id,
         s === 'ceiling' ? undefined : 20,
       );
     }
     // (2) open sale: the ramp and fixed rates, on events that never sell out.
-    results.openSale = {};
-    results.openSaleFixed = {};
     for (const s of systems) {
       const ramp: Figures[] = [];
-      for (const rate of p.rates) {
+      for (const rate of scenarios.has('openSale') ? p.rates : []) {
         const id = await createEvent(ctx, s, 10_000_000);
         const f = await scenario(
           ctx,
           s,
           'open-sale-ramp',
-          { MODE: 'rate', RATE: String(rate), DURATION: `${p.stepSec}s` },
+          { MODE: 'rate', RATE: String(rate), DURATION: `${stepSec}s` },
           id,
         );
         ramp.push({ ...f, rate });
         if (f.errors > 0 || f.dropped > 0 || f.invariants?.startsWith('FAILED')) break;
       }
       const clean = ramp.filter((f) => f.errors === 0 && f.dropped === 0);
-      results.openSale[s] = clean.length ? clean[clean.length - 1]! : ramp[0]!;
+      if (ramp.length) (results.openSale ??= {})[s] = clean.length ? clean.at(-1)! : ramp[0]!;
       const fixed: Figures[] = [];
-      for (const rate of p.fixed) {
+      for (const rate of scenarios.has('openSaleFixed') ? p.fixed : []) {
         const id = await createEvent(ctx, s, 10_000_000);
         fixed.push({
           ...(await scenario(
             ctx,
             s,
             'open-sale-fixed',
-            { MODE: 'rate', RATE: String(rate), DURATION: `${p.stepSec}s` },
+            { MODE: 'rate', RATE: String(rate), DURATION: `${stepSec}s` },
             id,
           )),
           rate,
         });
       }
-      results.openSaleFixed[s] = fixed;
+      if (fixed.length) (results.openSaleFixed ??= {})[s] = fixed;
     }
     // (4) big sale: p99 at a fixed rate on an event already holding 200,000 reservations vs fresh.
-    if (systems.includes('reservation')) {
+    if (systems.includes('reservation') && scenarios.has('bigSale')) {
       const fresh = await createEvent(ctx, 'reservation', 10_000_000);
       const big = await createEvent(ctx, 'reservation', 10_000_000);
       const c = new pg.Client({ connectionString: pgUrl });
@@ -557,7 +568,7 @@ async function main(): Promise<void> {
               ctx,
               'reservation',
               'big-sale-fresh',
-              { MODE: 'rate', RATE: rate, DURATION: `${p.stepSec}s` },
+              { MODE: 'rate', RATE: rate, DURATION: `${stepSec}s` },
               fresh,
             )),
             rate: Number(rate),
@@ -567,7 +578,7 @@ async function main(): Promise<void> {
               ctx,
               'reservation',
               'big-sale-200k',
-              { MODE: 'rate', RATE: rate, DURATION: `${p.stepSec}s` },
+              { MODE: 'rate', RATE: rate, DURATION: `${stepSec}s` },
               big,
             )),
             rate: Number(rate),
@@ -615,7 +626,8 @@ async function main(): Promise<void> {
     mkdirSync(join(repoRoot, 'reports'), { recursive: true });
     writeFileSync(join(repoRoot, 'reports/bench.json'), JSON.stringify(report, null, 2));
     const doc = join(repoRoot, 'docs/benchmarks.md');
-    if (existsSync(doc))
+    // A subset of the scenarios has no comparable row.
+    if (existsSync(doc) && scenarios.size === SCENARIOS.length && systems.length === 3)
       appendFileSync(
         doc,
         `| ${report.at.slice(0, 16)} | ${profileName} | ${procs} | ${machine} | ${one('openSale', 'reservation')?.acceptedPerSec ?? '-'} | ${one('openSale', 'ceiling')?.acceptedPerSec ?? '-'} | ${one('openSale', 'baseline')?.acceptedPerSec ?? '-'} | ${Object.values(

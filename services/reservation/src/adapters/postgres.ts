@@ -102,62 +102,35 @@ export class PgEventStore implements EventStore {
     return new Set(rows.map((r) => r.user_id));
   }
 
+  /**
+   * Commits a batch of one event's winners: users who already hold a row are confirmed again; the
+   * rest take the seats left, in order; the ones past the seats are refused (Redis admitted more
+   * than Postgres has). One call of the `commit_winners` function (migration
+   * 1763900000000): one round trip, one transaction, under the event's row lock.
+   */
   async commitWinners(
     eventId: string,
     winners: Array<{ reservationId: string; userId: string }>,
   ): Promise<{ confirmed: string[]; refused: string[]; sold: number; capacity: number }> {
-    const client = await this.pool.connect().catch((err: unknown) => {
-      throw new DependencyError('postgres', 'connecting for commitWinners failed', { cause: err });
-    });
     try {
-      await client.query('begin');
-      // The row lock orders batches of one event across all workers.
-      const ev = await client.query<{ capacity: number; sold: number }>(
-        'select capacity, sold from events where id = $1 for update',
-        [eventId],
+      const { rows } = await this.pool.query<{
+        confirmed: string[];
+        refused: string[];
+        sold: number;
+        capacity: number;
+      }>(
+        'select confirmed, refused, sold, capacity from commit_winners($1, $2::uuid[], $3::text[])',
+        [eventId, winners.map((w) => w.reservationId), winners.map((w) => w.userId)],
       );
-      const row = ev.rows[0];
-      if (!row) throw new Error(`event ${eventId} vanished`);
-      const existing = await client.query<{ user_id: string }>(
-        'select user_id from reservations where event_id = $1 and user_id = any($2::text[])',
-        [eventId, winners.map((w) => w.userId)],
-      );
-      const had = new Set(existing.rows.map((r) => r.user_id));
-      const fresh = winners.filter((w) => !had.has(w.userId));
-      const seats = Math.max(0, row.capacity - row.sold);
-      const take = fresh.slice(0, seats);
-      const refused = fresh.slice(seats).map((w) => w.userId);
-      let inserted: string[] = [];
-      if (take.length) {
-        const ins = await client.query<{ user_id: string }>(
-          `insert into reservations (id, event_id, user_id)
-           select t.id, $1, t.user_id from unnest($2::uuid[], $3::text[]) as t(id, user_id)
-           on conflict do nothing returning user_id`,
-          [eventId, take.map((w) => w.reservationId), take.map((w) => w.userId)],
-        );
-        inserted = ins.rows.map((r) => r.user_id);
-      }
-      let sold = row.sold;
-      if (inserted.length) {
-        const upd = await client.query<{ sold: number }>(
-          `update events set sold = sold + $2
-            where id = $1 and sold + $2 <= capacity returning sold`,
-          [eventId, inserted.length],
-        );
-        if (upd.rowCount !== 1) throw new Error(`conditional update of event ${eventId} refused`);
-        sold = upd.rows[0]!.sold;
-      }
-      await client.query('commit');
-      return { confirmed: [...had, ...inserted], refused, sold, capacity: row.capacity };
+      const r = rows[0];
+      if (!r) throw new Error('commit_winners returned no row');
+      return r;
     } catch (err) {
-      await client.query('rollback').catch(() => undefined);
       throw new DependencyError(
         'postgres',
         `committing ${winners.length} winners of event ${eventId} failed`,
         { cause: err },
       );
-    } finally {
-      client.release();
     }
   }
 

@@ -31,11 +31,14 @@ export function findDuplicateKey(text: string): string | undefined {
       while (j < text.length && text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
       const keys = stack.at(-1);
       if (expectKey && keys) {
-        let key: unknown;
-        try {
-          key = JSON.parse(text.slice(i, j + 1));
-        } catch {
-          return undefined;
+        // Only a key with an escape needs the parser to be compared by its value.
+        let key: unknown = text.slice(i + 1, j);
+        if ((key as string).includes('\\')) {
+          try {
+            key = JSON.parse(text.slice(i, j + 1));
+          } catch {
+            return undefined;
+          }
         }
         if (typeof key !== 'string') return undefined;
         if (keys.has(key)) return key;
@@ -93,10 +96,14 @@ export function jsonBody(limitBytes: number): RequestHandler {
     // Runs on the raw (decoded) bytes before JSON.parse, which would keep the last of two keys.
     verify: (_req, _res, buf, encoding) => {
       let text: string;
-      try {
-        text = new TextDecoder(encoding || 'utf-8').decode(buf);
-      } catch {
+      if (!encoding || /^utf-?8$/i.test(encoding)) {
         text = buf.toString('utf8');
+      } else {
+        try {
+          text = new TextDecoder(encoding).decode(buf);
+        } catch {
+          text = buf.toString('utf8');
+        }
       }
       const key = findDuplicateKey(text);
       if (key !== undefined) {
