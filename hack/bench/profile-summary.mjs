@@ -13,7 +13,13 @@ if (!dir || !Number.isInteger(top) || top <= 0) {
   console.error('usage: profile-summary.mjs <dir of .cpuprofile files> [--top N] [--json]');
   process.exit(2);
 }
-const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'));
+let files;
+try {
+  files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'));
+} catch (err) {
+  console.error(`profile-summary: cannot read ${dir}: ${err.message}`);
+  process.exit(1);
+}
 if (!files.length) {
   console.error(`profile-summary: no .cpuprofile in ${dir}`);
   process.exit(1);
@@ -57,14 +63,27 @@ const rows = (m) =>
   [...m.entries()]
     .sort((a, b) => b[1] - a[1])
     .slice(0, top)
-    .map(([k, us]) => ({ name: k, share: Math.round((us / total) * 1000) / 10, ms: Math.round(us / 1000) }));
-const out = { files: files.length, sampledSeconds: Math.round(total / 1e4) / 100, byPackage: rows(byPackage), byFunction: rows(byFunction) };
+    .map(([k, us]) => ({
+      name: k,
+      share: Math.round((us / total) * 1000) / 10,
+      ms: Math.round(us / 1000),
+    }));
+const out = {
+  files: files.length,
+  sampledSeconds: Math.round(total / 1e4) / 100,
+  byPackage: rows(byPackage),
+  byFunction: rows(byFunction),
+};
 if (args.includes('--json')) {
   console.log(JSON.stringify(out, null, 2));
 } else {
   console.log(`${out.files} profiles, ${out.sampledSeconds} s sampled`);
-  for (const [title, list] of [['self time by package', out.byPackage], ['self time by function', out.byFunction]]) {
+  for (const [title, list] of [
+    ['self time by package', out.byPackage],
+    ['self time by function', out.byFunction],
+  ]) {
     console.log(`\n${title}`);
-    for (const r of list) console.log(`${String(r.share).padStart(6)} %  ${String(r.ms).padStart(7)} ms  ${r.name}`);
+    for (const r of list)
+      console.log(`${String(r.share).padStart(6)} %  ${String(r.ms).padStart(7)} ms  ${r.name}`);
   }
 }

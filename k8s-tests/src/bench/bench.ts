@@ -29,7 +29,7 @@ const log = (line: string) =>
 const PROFILES = {
   short: {
     stepSec: 8,
-    rates: [250, 500, 1000, 1500, 2000, 3000],
+    rates: [250, 500, 750, 1000, 1250, 1500, 2000, 3000],
     fixed: [500, 1000],
     burstUsers: 10_000,
     bigRows: 200_000,
@@ -53,6 +53,8 @@ interface Figures {
   p95Ms: number;
   p99Ms: number;
   decisionP99Ms: number | null;
+  /** Mean messages per worker batch (the reservation service only). */
+  meanBatch?: number | null;
   errors: number;
   dropped: number;
   confirmed: number | null;
@@ -117,6 +119,22 @@ async function decisionBuckets(targets: string[]): Promise<Map<number, number>> 
     }
   }
   return sum;
+}
+
+/** Messages and batches the reservation workers decided so far (their batch-size histogram). */
+async function batchTotals(targets: string[]): Promise<{ messages: number; batches: number }> {
+  let messages = 0;
+  let batches = 0;
+  for (const t of targets) {
+    const text = await fetch(`${t}/metrics`).then((r) => r.text());
+    messages += Number(
+      /^flashsale_worker_batch_size_sum(?:\{[^}]*\})? (\S+)$/m.exec(text)?.[1] ?? 0,
+    );
+    batches += Number(
+      /^flashsale_worker_batch_size_count(?:\{[^}]*\})? (\S+)$/m.exec(text)?.[1] ?? 0,
+    );
+  }
+  return { messages, batches };
 }
 
 /** The pids of processes whose command line contains `needle` (test-bed servers by their root). */
@@ -197,15 +215,29 @@ function cpuSnapshot(ctx: Ctx, system: System): Record<string, number> {
       : system === 'baseline'
         ? ['postgres']
         : [];
-  for (const k of servers) out[k] = (ctx.pids[k] ?? []).reduce((a, p) => a + cpuOf(p), 0);
+  // Each server with its children: Postgres's backends are the postmaster's children (the ones
+  // that exited are in its children's time, the live ones are read one by one).
+  for (const k of servers)
+    out[k] = [...new Set((ctx.pids[k] ?? []).flatMap((p) => processTree(p)))].reduce(
+      (a, p) => a + cpuOf(p),
+      0,
+    );
   return out;
 }
+
+/**
+ * How long a Postgres (15+) backend may keep its table statistics before it reports them: at most
+ * once a second while busy, and 10 s after its last transaction when it goes idle. A count read
+ * sooner can miss the last writes (a flash burst once read 2 writes for 20 winners).
+ */
+const PG_STATS_FLUSH_MS = 11_000;
 
 async function pgWrites(url: string): Promise<number> {
   const c = new pg.Client({ connectionString: url });
   await c.connect();
   try {
-    // Tuple writes (inserts + updates) of this database; the statistics are flushed per commit.
+    // Tuple writes (inserts + updates) of this database, as far as the backends have reported them
+    // (see PG_STATS_FLUSH_MS).
     const r = await c.query<{ w: string }>(
       'select coalesce(sum(n_tup_ins + n_tup_upd), 0)::text as w from pg_stat_user_tables',
     );
@@ -299,9 +331,12 @@ async function scenario(
   env: Record<string, string>,
   eventId: string,
   expectSold?: number,
+  /** Wait for Postgres's statistics before counting writes (where a target depends on them). */
+  exactWrites = false,
 ): Promise<Figures> {
   const cpu0 = cpuSnapshot(ctx, system);
   const d0 = system === 'reservation' ? await decisionBuckets(ctx.targets.reservation) : undefined;
+  const b0 = system === 'reservation' ? await batchTotals(ctx.targets.reservation) : undefined;
   const w0 =
     system === 'ceiling'
       ? 0
@@ -311,6 +346,7 @@ async function scenario(
     PREFIX: `${name}-${randomUUID().slice(0, 6)}`,
     ...env,
   });
+  const loadEnded = Date.now();
   const invariants = await checkInvariants(ctx, system, eventId, expectSold);
   const cpu1 = cpuSnapshot(ctx, system);
   // The service answers 202 and decides later: its decision latency comes from its histogram. The
@@ -321,6 +357,13 @@ async function scenario(
       : system === 'baseline'
         ? k.p99Ms
         : null;
+  const b1 = b0 ? await batchTotals(ctx.targets.reservation) : undefined;
+  const meanBatch =
+    b0 && b1 && b1.batches > b0.batches
+      ? Math.round(((b1.messages - b0.messages) / (b1.batches - b0.batches)) * 10) / 10
+      : null;
+  if (exactWrites && system !== 'ceiling')
+    await sleep(Math.max(0, PG_STATS_FLUSH_MS - (Date.now() - loadEnded)));
   const w1 =
     system === 'ceiling'
       ? 0
@@ -343,13 +386,14 @@ async function scenario(
   const f: Figures = {
     ...k,
     decisionP99Ms,
+    ...(system === 'reservation' ? { meanBatch } : {}),
     confirmed,
     pgWrites: system === 'ceiling' ? null : w1 - w0,
     cpuSeconds,
     invariants,
   };
   log(
-    `${name} ${system}${env.RATE ? ` @${env.RATE}/s` : ''}: ${f.rps} req/s, accepted ${f.acceptedPerSec}/s, p99 ${f.p99Ms} ms, errors ${f.errors}, dropped ${f.dropped}, confirmed ${f.confirmed ?? '-'}, invariants ${invariants}`,
+    `${name} ${system}${env.RATE ? ` @${env.RATE}/s` : ''}: ${f.rps} req/s, accepted ${f.acceptedPerSec}/s, p99 ${f.p99Ms} ms, errors ${f.errors}, dropped ${f.dropped},${f.meanBatch !== undefined ? ` batch ${f.meanBatch},` : ''} cpu ${JSON.stringify(f.cpuSeconds)}, confirmed ${f.confirmed ?? '-'}, invariants ${invariants}`,
   );
   return f;
 }
@@ -367,6 +411,12 @@ async function main(): Promise<void> {
   if (!p) throw new Error(`BENCH_PROFILE must be short or full, not ${profileName}`);
   const procs = Number(process.env.BENCH_PROCESSES ?? 2);
   const stepSec = Number(process.env.BENCH_STEP_SEC ?? p.stepSec);
+  // BENCH_FIXED=100,500: the open sale's fixed rates instead of the profile's.
+  const fixedRates = process.env.BENCH_FIXED
+    ? process.env.BENCH_FIXED.split(',').map(Number)
+    : [...p.fixed];
+  if (fixedRates.some((r) => !Number.isInteger(r) || r <= 0))
+    throw new Error(`BENCH_FIXED must list positive integers, not ${process.env.BENCH_FIXED}`);
   if (!Number.isInteger(stepSec) || stepSec <= 0)
     throw new Error(`BENCH_STEP_SEC must be a positive integer, not ${process.env.BENCH_STEP_SEC}`);
   const systems = (process.env.BENCH_SYSTEMS ?? 'reservation,ceiling,baseline').split(
@@ -490,6 +540,7 @@ async function main(): Promise<void> {
         { MODE: 'burst', USERS: String(p.burstUsers), VUS: '200' },
         id,
         s === 'ceiling' ? undefined : 20,
+        true,
       );
       // (3) sold-out storm: everyone after the sale sold out.
       if (!scenarios.has('soldOut')) continue;
@@ -521,7 +572,7 @@ async function main(): Promise<void> {
       const clean = ramp.filter((f) => f.errors === 0 && f.dropped === 0);
       if (ramp.length) (results.openSale ??= {})[s] = clean.length ? clean.at(-1)! : ramp[0]!;
       const fixed: Figures[] = [];
-      for (const rate of scenarios.has('openSaleFixed') ? p.fixed : []) {
+      for (const rate of scenarios.has('openSaleFixed') ? fixedRates : []) {
         const id = await createEvent(ctx, s, 10_000_000);
         fixed.push({
           ...(await scenario(
@@ -559,8 +610,24 @@ async function main(): Promise<void> {
         { MODE: 'rate', RATE: '100', DURATION: '5s' },
         big,
       );
+      // The measured step is the steady state of a big sale, not its adoption: wait until Redis
+      // holds every seeded holder (the reconciler pages them in, 1,000 at a time, ADR 0030).
+      const t0 = Date.now();
+      await waitUntil('the seeded reservations adopted by Redis', 180_000, async () => {
+        const r = await fetch(`${ctx.targets.reservation[0]}/v1/events/${big}/audit`, {
+          headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+        });
+        const a = (await r.json()) as {
+          capacity: number;
+          sold: number;
+          remainingRedis: number | null;
+          drift: number;
+        };
+        return a.remainingRedis === a.capacity - a.sold && a.drift === 0;
+      });
+      log(`big sale: Redis holds all ${p.bigRows} seeded holders after ${Date.now() - t0} ms`);
       await sleep(3000);
-      const rate = String(p.fixed[0]);
+      const rate = String(fixedRates[0]);
       results.bigSale = {
         reservation: [
           {

@@ -304,18 +304,13 @@ export class RedisAdmission implements AdmissionFilter {
     rid: string,
   ): Promise<{ remaining: number | null; record: ReservationRecord | null }> {
     return dependencyCall('redis', 'peek', async () => {
-      const res = await this.redis
-        .pipeline()
-        .get(remainingKey(eventId))
-        .hgetall(recordKey(rid))
-        .exec();
-      if (!res) throw new Error('redis pipeline aborted');
-      const [[e1, rem], [e2, h]] = res as [
-        [Error | null, string | null],
-        [Error | null, Record<string, string>],
-      ];
-      if (e1) throw e1;
-      if (e2) throw e2;
+      // Two plain commands in the same tick: auto-pipelining sends them, with every other request's
+      // commands of that tick, in one socket write (an explicit pipeline is a write of its own:
+      // 8 % of the service's CPU under the open-sale load, docs/capacity.md).
+      const [rem, h] = await Promise.all([
+        this.redis.get(remainingKey(eventId)),
+        this.redis.hgetall(recordKey(rid)),
+      ]);
       return { remaining: rem === null ? null : Number(rem), record: toRecord(rid, h) };
     });
   }
