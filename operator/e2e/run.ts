@@ -691,10 +691,17 @@ async function phaseFailover(): Promise<void> {
     // The new holder stamps acquireTime as it takes the Lease, on this node's clock; this loop sees
     // it up to a poll (0.5 s) and an API round trip later, which is not part of the failover.
     const takenAt = acquired >= start && acquired <= took ? acquired : took;
-    report.failoverSeconds = secs(takenAt - start);
-    report.failoverSeenSeconds = secs(took - start);
-    if (Number.isFinite(lastRenewal))
+    // The leader stopped at the freeze, or later: it may still renew while `ctr task pause` runs,
+    // and its last renewal proves it was alive then.
+    const stopped = Number.isFinite(lastRenewal) ? Math.max(start, lastRenewal) : start;
+    report.failoverSeconds = secs(takenAt - stopped);
+    report.failoverSeenSeconds = secs(took - stopped);
+    if (Number.isFinite(lastRenewal)) {
       report.failoverFromLastRenewalSeconds = secs(takenAt - lastRenewal);
+      // How long after the Lease ran out the standby took it (timer lateness; 0 is the ideal).
+      if (duration !== null)
+        report.failoverPastExpiryMs = Math.round(takenAt - (lastRenewal + duration * 1000));
+    }
     report.failoverWithinLease =
       duration !== null && (report.failoverSeconds as number) <= duration;
     // The new leader acts: a decision written after the takeover.
@@ -702,10 +709,10 @@ async function phaseFailover(): Promise<void> {
       const st = (await autoscaler()).status;
       return Date.parse(st.lastDecisionTime ?? '') >= takenAt;
     });
-    report.failoverActingSeconds = acted === null ? null : secs(acted - start);
+    report.failoverActingSeconds = acted === null ? null : secs(acted - stopped);
     log(
       'failover',
-      `${holder} took the Lease ${report.failoverSeconds}s after the leader stopped (${report.failoverFromLastRenewalSeconds ?? '?'}s after its last renewal; lease ${duration}s; seen after ${report.failoverSeenSeconds}s), decided ${report.failoverActingSeconds}s after`,
+      `${holder} took the Lease ${report.failoverSeconds}s after the leader stopped (${report.failoverFromLastRenewalSeconds ?? '?'}s after its last renewal, ${report.failoverPastExpiryMs ?? '?'} ms after the lease ran out; lease ${duration}s; seen after ${report.failoverSeenSeconds}s), decided ${report.failoverActingSeconds}s after`,
     );
   }
   if (frozen) {
