@@ -1,6 +1,6 @@
 // The classic design, a benchmark reference only (never deployed): each reservation is one
 // Postgres transaction that locks the event row (SELECT … FOR UPDATE) and relies on
-// UNIQUE (event_id, user_id). Same schema as the reservation service. Env: PORT, DATABASE_URL,
+// UNIQUE (event_id, user_id), on its own classic schema (schema.sql, a sold counter). Env: PORT, DATABASE_URL,
 // WORKERS (processes, node:cluster), POOL (connections per process).
 import cluster from 'node:cluster';
 import express from 'express';

@@ -14,7 +14,10 @@ export interface HolderRow {
 /** The sale as Postgres, Redis and the queue hold it. `null` parts were not read. */
 export interface Snapshot {
   eventId: string;
-  /** The `events` row; null when Postgres has no such event. */
+  /**
+   * The event: its capacity, and what Postgres says is sold (the highest seat number in the
+   * service's schema; the `sold` column in the classic one). null when Postgres has no such event.
+   */
   event: { capacity: number; sold: number } | null;
   /** Every `reservations` row of the event. */
   rows: HolderRow[];
@@ -57,10 +60,20 @@ export async function readSnapshot(opts: {
   redisKeyPrefix?: string;
   eventId: string;
   pendingInQueue?: number | null;
+  /**
+   * Where `sold` is kept: `seats` (the service: each row takes the next seat, sold is the highest)
+   * or `column` (the classic design's `events.sold` counter, e.g. the bench's baseline).
+   */
+  soldFrom?: 'seats' | 'column';
 }): Promise<Snapshot> {
-  const ev = await opts.sql.query('select capacity, sold from events where id = $1', [
-    opts.eventId,
-  ]);
+  const ev = await opts.sql.query(
+    opts.soldFrom === 'column'
+      ? 'select capacity, sold from events where id = $1'
+      : `select e.capacity,
+                coalesce((select max(r.seat) from reservations r where r.event_id = e.id), 0) as sold
+           from events e where e.id = $1`,
+    [opts.eventId],
+  );
   const e = ev.rows[0] as { capacity: unknown; sold: unknown } | undefined;
   const rows = await opts.sql.query(
     'select id::text as id, user_id from reservations where event_id = $1 order by user_id',

@@ -28,25 +28,23 @@ let db: pg.Client;
 let redis: Redis;
 let stores: Stores;
 
-/** An event with `capacity` tickets, one row per holder (duplicates allowed), Redis as given. */
+/**
+ * An event with `capacity` tickets, one row per holder (duplicates allowed) on the seats given
+ * (1, 2, 3, ... unless told; a seat may be planted twice), Redis as given.
+ */
 async function sale(
   capacity: number,
   holders: string[],
   redisState: { remaining?: number; holders?: string[] } = {},
-  sold = holders.length,
+  seats = holders.map((_, i) => i + 1),
 ): Promise<string> {
   const id = randomUUID();
-  await db.query('insert into events (id, capacity, sold) values ($1, $2, $3)', [
-    id,
-    capacity,
-    sold,
-  ]);
-  for (const u of holders)
-    await db.query('insert into reservations (id, event_id, user_id) values ($1, $2, $3)', [
-      randomUUID(),
-      id,
-      u,
-    ]);
+  await db.query('insert into events (id, capacity) values ($1, $2)', [id, capacity]);
+  for (const [i, u] of holders.entries())
+    await db.query(
+      'insert into reservations (id, event_id, user_id, seat) values ($1, $2, $3, $4)',
+      [randomUUID(), id, u, seats[i]],
+    );
   if (redisState.remaining !== undefined)
     await redis.set(`${prefix}{evt:${id}}:remaining`, String(redisState.remaining));
   for (const u of redisState.holders ?? [])
@@ -72,11 +70,19 @@ beforeAll(async () => {
   await db.connect();
   // The columns of the service's schema the reader uses, without the constraints that would stop
   // an oversold or duplicated state from being planted.
+  await db.query('create table events (id uuid primary key, capacity int not null)');
   await db.query(
-    'create table events (id uuid primary key, capacity int not null, sold int not null)',
+    `create table reservations (id uuid primary key, event_id uuid not null, user_id text not null,
+                                seat int not null)`,
+  );
+  // The classic design's columns (a sold counter), in a schema of their own.
+  await db.query('create schema classic');
+  await db.query(
+    'create table classic.events (id uuid primary key, capacity int not null, sold int not null)',
   );
   await db.query(
-    'create table reservations (id uuid primary key, event_id uuid not null, user_id text not null)',
+    `create table classic.reservations (id uuid primary key, event_id uuid not null,
+                                        user_id text not null)`,
   );
   redis = new Redis(env('TESTBED_REDIS_URL'), { lazyConnect: true, maxRetriesPerRequest: 3 });
   await redis.connect();
@@ -120,7 +126,8 @@ describe('the snapshot reader', () => {
   });
 
   it('when the stores hold an oversold sale, then the verdict on what it read says I1', async () => {
-    const eventId = await sale(1, ['a', 'b'], { remaining: 0 }, 1);
+    // Two rows on one seat: sold reads 1, the rows say 2.
+    const eventId = await sale(1, ['a', 'b'], { remaining: 0 }, [1, 1]);
     const v = judge([confirmed('a'), confirmed('b')], await read(eventId));
     expect(v.oversold).toBe(1);
     expect(v.soldMismatch).toBe(1);
@@ -141,6 +148,25 @@ describe('the snapshot reader', () => {
     const s = await read(wiped);
     expect(s.redis).toEqual({ remaining: null, holders: [] });
     expect(judge([confirmed('a')], s).checks.I6).toMatchObject({ ok: false, checked: false });
+  });
+
+  it('when the design keeps a sold counter (soldFrom: column), then sold is read from it', async () => {
+    const id = randomUUID();
+    await db.query('insert into classic.events (id, capacity, sold) values ($1, 3, 1)', [id]);
+    for (const u of ['a', 'b'])
+      await db.query(
+        'insert into classic.reservations (id, event_id, user_id) values ($1, $2, $3)',
+        [randomUUID(), id, u],
+      );
+    const classic = new pg.Client({ connectionString: dbUrl, options: '-c search_path=classic' });
+    await classic.connect();
+    try {
+      const s = await readSnapshot({ sql: classic, eventId: id, soldFrom: 'column' });
+      expect(s.event).toEqual({ capacity: 3, sold: 1 });
+      expect(judge([confirmed('a'), confirmed('b')], s).soldMismatch).toBe(1);
+    } finally {
+      await classic.end();
+    }
   });
 
   it('when the event does not exist, then the snapshot says so and I1 fails', async () => {

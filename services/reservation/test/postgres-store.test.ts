@@ -75,13 +75,70 @@ describe('PgEventStore.commitWinners', () => {
     const all = await rows(e);
     expect(all).toHaveLength(25);
     expect(new Set(all.map((r) => r.user_id)).size).toBe(25);
-    const sold = await t.pg.query<{ sold: number }>('select sold from events where id = $1', [e]);
-    expect(sold.rows[0]?.sold).toBe(25);
+    const seats = await t.pg.query<{ seat: number }>(
+      'select seat from reservations where event_id = $1 order by seat',
+      [e],
+    );
+    expect(seats.rows.map((r) => r.seat)).toEqual(Array.from({ length: 25 }, (_, i) => i + 1));
     // Every user with a row was told confirmed at least once; nobody refused holds a row.
     const confirmed = new Set(results.flatMap((r) => r.confirmed));
     for (const r of all) expect(confirmed.has(r.user_id)).toBe(true);
     const held = new Set(all.map((r) => r.user_id));
     for (const u of results.flatMap((r) => r.refused)) expect(held.has(u)).toBe(false);
+  });
+
+  it('when batches commit, then each winner takes the next seat and the event row is never rewritten', async () => {
+    const e = await event(5);
+    const xmin = async () =>
+      (await t.pg.query<{ xmin: string }>('select xmin from events where id = $1', [e])).rows[0]
+        ?.xmin;
+    const before = await xmin();
+    await store.commitWinners(e, winners(e, ['a', 'b']));
+    const c = await store.commitWinners(e, winners(e, ['c', 'a', 'd']));
+    expect(c).toMatchObject({ refused: [], sold: 4, capacity: 5 });
+    const seats = await t.pg.query<{ user_id: string; seat: number }>(
+      'select user_id, seat from reservations where event_id = $1 order by seat',
+      [e],
+    );
+    expect(seats.rows).toEqual([
+      { user_id: 'a', seat: 1 },
+      { user_id: 'b', seat: 2 },
+      { user_id: 'c', seat: 3 },
+      { user_id: 'd', seat: 4 },
+    ]);
+    expect(await xmin()).toBe(before);
+  });
+
+  it('when a batch repeats a user (a redelivery), then that user gets one row and is confirmed', async () => {
+    const e = await event(5);
+    const w = winners(e, ['a', 'b', 'a']);
+    const c = await store.commitWinners(e, w);
+    expect([c.confirmed, c.refused, c.sold]).toEqual([['a', 'b'], [], 2]);
+    expect((await rows(e)).map((r) => r.user_id)).toEqual(['a', 'b']);
+  });
+
+  it('when anyone inserts past the capacity straight into Postgres, then the database refuses the row', async () => {
+    const e = await event(1);
+    // No seat named: the trigger gives the next one, under the event's lock.
+    await t.pg.query(`insert into reservations (id, event_id, user_id) values ($1, $2, 'a')`, [
+      reservationId(e, 'a'),
+      e,
+    ]);
+    const past = await t.pg
+      .query(`insert into reservations (id, event_id, user_id) values ($1, $2, 'b')`, [
+        reservationId(e, 'b'),
+        e,
+      ])
+      .catch((x: unknown) => x);
+    expect(past).toMatchObject({ code: '23514' });
+    const shared = await t.pg
+      .query(`insert into reservations (id, event_id, user_id, seat) values ($1, $2, 'c', 1)`, [
+        reservationId(e, 'c'),
+        e,
+      ])
+      .catch((x: unknown) => x);
+    expect(shared).toMatchObject({ code: '23505' });
+    expect((await rows(e)).map((r) => r.user_id)).toEqual(['a']);
   });
 
   it('when the event does not exist, then it fails as a Postgres dependency error and writes nothing', async () => {

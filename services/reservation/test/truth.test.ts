@@ -57,7 +57,6 @@ describe('the truth told', () => {
       reservationId(e.id, 'zed'),
       e.id,
     ]);
-    await t.pg.query('update events set sold = 1 where id = $1', [e.id]);
     expect(await status(api.url, e.id, 'late')).toBe('rejected');
     const zed = await http(`${api.url}/v1/events/${e.id}/reservations`, {
       body: { userId: 'zed' },
@@ -162,13 +161,13 @@ describe('audit', () => {
   it('reports an oversold or inconsistent database (the verifier can fail)', async () => {
     const svc = await t.start(fast);
     const e = await createEvent(svc.url, { capacity: 2 });
-    // Break the invariant behind the service's back: a row without sold.
-    await t.pg.query(`insert into reservations (id, event_id, user_id) values ($1, $2, 'rogue')`, [
-      reservationId(e.id, 'rogue'),
-      e.id,
-    ]);
+    // Break the invariant behind the service's back: a row on seat 2 with seat 1 empty.
+    await t.pg.query(
+      `insert into reservations (id, event_id, user_id, seat) values ($1, $2, 'rogue', 2)`,
+      [reservationId(e.id, 'rogue'), e.id],
+    );
     const a = await http(`${svc.url}/v1/events/${e.id}/audit`, { token: ADMIN_TOKEN });
-    expect(a.body).toMatchObject({ sold: 0, reservations: 1, oversold: true });
+    expect(a.body).toMatchObject({ sold: 2, reservations: 1, oversold: true });
   });
 });
 

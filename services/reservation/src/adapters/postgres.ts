@@ -6,7 +6,6 @@ interface EventRow {
   id: string;
   name: string;
   capacity: number;
-  sold: number;
   sale_starts_at: Date | null;
   sale_ends_at: Date | null;
   created_at: Date;
@@ -29,6 +28,12 @@ export function createPool(url: string, max: number): pg.Pool {
   pool.on('connect', (client) => client.on('error', () => undefined));
   return pool;
 }
+
+/**
+ * What an event has sold: its highest seat number, one step down the (event_id, seat) index
+ * (migration 1764000000000, ADR 36). `e` is the events row in the enclosing query.
+ */
+const SOLD = `coalesce((select max(r.seat) from reservations r where r.event_id = e.id), 0)`;
 
 /** The Postgres adapter: the truth about events and reservations. */
 export class PgEventStore implements EventStore {
@@ -65,9 +70,9 @@ export class PgEventStore implements EventStore {
   }
 
   async listEvents(limit: number): Promise<Array<SaleEvent & { sold: number }>> {
-    const { rows } = await this.query<EventRow>(
+    const { rows } = await this.query<EventRow & { sold: number }>(
       'listEvents',
-      'select * from events order by created_at desc, id limit $1',
+      `select e.*, ${SOLD} as sold from events e order by e.created_at desc, e.id limit $1`,
       [limit],
     );
     return rows.map((r) => ({ ...toEvent(r), sold: r.sold }));
@@ -76,7 +81,7 @@ export class PgEventStore implements EventStore {
   async counts(id: string): Promise<{ capacity: number; sold: number } | null> {
     const { rows } = await this.query<{ capacity: number; sold: number }>(
       'counts',
-      'select capacity, sold from events where id = $1',
+      `select e.capacity, ${SOLD} as sold from events e where e.id = $1`,
       [id],
     );
     return rows[0] ?? null;
@@ -105,8 +110,9 @@ export class PgEventStore implements EventStore {
   /**
    * Commits a batch of one event's winners: users who already hold a row are confirmed again; the
    * rest take the seats left, in order; the ones past the seats are refused (Redis admitted more
-   * than Postgres has). One call of the `commit_winners` function (migration
-   * 1763900000000): one round trip, one transaction, under the event's row lock.
+   * than Postgres has). One call of the `commit_winners` function (migrations 1763900000000 and
+   * 1764000000000): one round trip, one transaction, under the event's row lock, and one row
+   * written per new winner (its seat number says what is sold; no counter is rewritten).
    */
   async commitWinners(
     eventId: string,
@@ -140,7 +146,7 @@ export class PgEventStore implements EventStore {
   ): Promise<{ full: boolean; withRow: Set<string> }> {
     const { rows } = await this.query<{ full: boolean; with_row: string[] }>(
       'losersCheck',
-      `select e.sold >= e.capacity as full,
+      `select ${SOLD} >= e.capacity as full,
               coalesce((select array_agg(r.user_id) from reservations r
                          where r.event_id = e.id and r.user_id = any($2::text[])), '{}') as with_row
          from events e where e.id = $1`,
@@ -178,7 +184,7 @@ export class PgEventStore implements EventStore {
       duplicate_holders: number;
     }>(
       'audit',
-      `select e.capacity, e.sold,
+      `select e.capacity, ${SOLD} as sold,
               (select count(*)::int from reservations r where r.event_id = e.id) as reservations,
               (select count(*)::int from (select user_id from reservations r where r.event_id = e.id
                                           group by user_id having count(*) > 1) d) as duplicate_holders

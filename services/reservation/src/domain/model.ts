@@ -65,8 +65,8 @@ export interface EventStore {
   /** Which of these users already hold a reservation for the event. */
   existingHolders(eventId: string, userIds: string[]): Promise<Set<string>>;
   /**
-   * One transaction: locks the event row, inserts reservations for as many of the (new) winners
-   * as seats remain, in order, and raises sold by the number inserted with a conditional update.
+   * One transaction: locks the event row, gives as many of the (new) winners as seats remain the
+   * next seat numbers, in order, one row each; sold is the highest seat afterwards.
    */
   commitWinners(
     eventId: string,

@@ -121,7 +121,8 @@ export class TestEnv {
     const { rows } = await this.pg.query<{ events: number; reservations: number; sold: number }>(
       `select (select count(*)::int from events) events,
               (select count(*)::int from reservations) reservations,
-              (select coalesce(sum(sold), 0)::int from events) sold`,
+              (select coalesce(sum(s), 0)::int
+                 from (select max(seat) s from reservations group by event_id) m) sold`,
     );
     return rows[0]!;
   }

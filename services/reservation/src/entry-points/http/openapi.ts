@@ -165,7 +165,10 @@ export const openApiDocument = {
         properties: {
           eventId: uuid,
           capacity: { type: 'integer' },
-          sold: { type: 'integer', description: 'events.sold in Postgres' },
+          sold: {
+            type: 'integer',
+            description: "the highest seat number of the event's rows in Postgres",
+          },
           reservations: { type: 'integer', description: 'rows in reservations' },
           remainingRedis: {
             type: ['integer', 'null'],
@@ -176,7 +179,11 @@ export const openApiDocument = {
             description: 'messages of the event still in the stream',
           },
           duplicateHolders: { type: 'integer' },
-          oversold: { type: 'boolean', description: 'sold > capacity or rows != sold' },
+          oversold: {
+            type: 'boolean',
+            description:
+              'sold > capacity, rows > capacity, or rows != sold (a gap or a shared seat)',
+          },
           drift: { type: ['integer', 'null'], description: 'remainingRedis - (capacity - sold)' },
         },
         additionalProperties: false,

@@ -1,8 +1,7 @@
 // problem+json (RFC 9457): the one mapper from errors to answers, and the raw form the server's
 // clientError handler writes on a socket that never became a request.
 import { randomUUID } from 'node:crypto';
-import { STATUS_CODES } from 'node:http';
-import type { Response } from 'express';
+import { STATUS_CODES, type ServerResponse } from 'node:http';
 import {
   AppError,
   ERROR_CODES,
@@ -27,15 +26,32 @@ export function problemBody(
   };
 }
 
+/**
+ * Writes a whole JSON answer in one go: status, type, length and body (Node leaves the body out
+ * of an answer to HEAD). Plain Node calls, so the Express routes and the hot reservation route
+ * (hot-route.ts) answer byte for byte alike.
+ */
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: string,
+  type = 'application/json',
+): void {
+  res.statusCode = status;
+  res.setHeader('Content-Type', `${type}; charset=utf-8`);
+  res.setHeader('Content-Length', Buffer.byteLength(body));
+  res.end(body);
+}
+
 /** Writes an RFC 9457 problem with the status of its code. */
 export function sendProblem(
-  res: Response,
+  res: ServerResponse,
   code: ErrorCode,
   detail: string,
   extensions: Record<string, unknown> = {},
 ): void {
   const p = problemBody(code, detail, extensions);
-  res.status(p.status).type('application/problem+json').send(p.body);
+  sendJson(res, p.status, p.body, 'application/problem+json');
 }
 
 /**
@@ -87,7 +103,7 @@ export interface Sent {
  * 4xx; a programming error is 500 `internal`; anything else comes from a dependency that an
  * adapter did not wrap, and is a 503 `unavailable` the client may retry.
  */
-export function sendError(res: Response, err: unknown, requestId: string): Sent {
+export function sendError(res: ServerResponse, err: unknown, requestId: string): Sent {
   if (err instanceof AppError) {
     if (err instanceof RateLimitedError || err instanceof UnavailableError) {
       res.setHeader('Retry-After', String(err.retryAfterSec));

@@ -5,10 +5,10 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import type { Express } from 'express';
 import type { ErrorCode } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import type { Metrics } from '../../metrics.js';
+import type { RequestListener } from './app.js';
 import { problemBody, rawProblem } from './problem.js';
 
 /** A request line longer than this (of a refused request) is answered 414, not 431. */
@@ -57,7 +57,7 @@ export interface ListenOptions {
 }
 
 /** Serves `app` on `port` with the refusal handlers installed; resolves once listening. */
-export async function listen(app: Express, o: ListenOptions): Promise<Server> {
+export async function listen(app: RequestListener, o: ListenOptions): Promise<Server> {
   const server = createServer(app);
   // Longer than a load balancer's idle timeout, so the balancer closes first.
   server.keepAliveTimeout = 65_000;
