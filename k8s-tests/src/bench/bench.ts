@@ -713,13 +713,13 @@ async function main(): Promise<void> {
           .join(' / ')} |\n`,
       );
     console.log(
-      '\nscenario            system         req/s  accepted/s     p50     p95     p99  errors dropped confirmed invariants',
+      '\nscenario            system         req/s  accepted/s     p50     p95     p99  errors dropped confirmed pgWrites invariants',
     );
     for (const [k, per] of Object.entries(results))
       for (const [s, f] of Object.entries(per))
         for (const x of Array.isArray(f) ? f : [f])
           console.log(
-            `${k.padEnd(20)}${s.padEnd(12)}${String(x.rps).padStart(8)}${String(x.acceptedPerSec).padStart(12)}${String(x.p50Ms).padStart(8)}${String(x.p95Ms).padStart(8)}${String(x.p99Ms).padStart(8)}${String(x.errors).padStart(8)}${String(x.dropped).padStart(8)}${String(x.confirmed ?? '-').padStart(10)} ${x.invariants ?? ''}${x.rate ? ` @${x.rate}/s` : ''}`,
+            `${k.padEnd(20)}${s.padEnd(12)}${String(x.rps).padStart(8)}${String(x.acceptedPerSec).padStart(12)}${String(x.p50Ms).padStart(8)}${String(x.p95Ms).padStart(8)}${String(x.p99Ms).padStart(8)}${String(x.errors).padStart(8)}${String(x.dropped).padStart(8)}${String(x.confirmed ?? '-').padStart(10)}${String(x.pgWrites ?? '-').padStart(9)} ${x.invariants ?? ''}${x.rate ? ` @${x.rate}/s` : ''}`,
           );
     console.log(`ratios ${JSON.stringify(ratios)}`);
     log(`done in ${report.tookSec}s; reports/bench.json written`);
