@@ -133,7 +133,7 @@ const settings = {
   RATE_LIMIT_USER_BURST: { schema: int(1).default(10), doc: 'Burst allowance per userId.' },
   TRUST_PROXY: {
     schema: bool.default(false),
-    doc: 'Take the client IP from X-Forwarded-For (behind a proxy).',
+    doc: 'Take the client IP from X-Forwarded-For (behind a proxy); Express then serves every request (ADR 37).',
   },
   BODY_LIMIT_BYTES: {
     schema: int(64, 1_048_576).default(4096),
