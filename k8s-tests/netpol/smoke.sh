@@ -112,6 +112,20 @@ probe() {
   result=$(jq -r .result <<<"$out")
 }
 
+# probe_reach STEP HOST LABELS: probe(), again while the answer is "refused". Right after a pod is
+# Ready, kube-proxy may not have programmed its Service yet, and a connection to a Service without
+# endpoints is refused. Only the policy-free baseline uses it, and only a refusal is retried (at most
+# 5 attempts, 2 s apart): a timeout, which is what a dropping policy gives, is never retried.
+probe_reach() {
+  local i
+  for i in 1 2 3 4 5; do
+    probe "$@"
+    [[ $result == refused && $i -lt 5 ]] || return 0
+    log probe "refused (attempt $i of 5): the Service may not be programmed yet; again in 2s"
+    sleep 2
+  done
+}
+
 main() {
   trap cleanup EXIT
   trap 'fail "interrupted or out of time (NETPOL_SMOKE_TIMEOUT=${TIMEOUT}s)"; exit 1' INT TERM
@@ -143,8 +157,8 @@ main() {
 
   local a o
   log step "1/3 no policy: both clients must connect"
-  probe baseline-allowed server role=allowed && a=$result
-  probe baseline-other server role=other && o=$result
+  probe_reach baseline-allowed server role=allowed && a=$result
+  probe_reach baseline-other server role=other && o=$result
   if [[ $a == reached && $o == reached ]]; then baselineReached=true; else fail "baseline: allowed=$a other=$o (want reached, reached)"; fi
 
   log step "2/3 default-deny + allow from role=allowed"
